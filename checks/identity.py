@@ -20,7 +20,7 @@ _LEADING_JUNK = re.compile(r"^[#\s*·•【\[]+|[\s】\]]+$")
 _AGENCY_TAIL = re.compile(
     r"(?:人民政府|办事处|委员会|管理委员会|政府|局|委|办|厅|院|署|会|中心|处|所|站|队|室|部|街道|镇|乡|馆|社|团|府|公司|集团|实验区|开发区|新区|区|县|市|旗|州|盟|省)$"
 )
-_STATS_PERIOD = re.compile(r"统计(?:期限|时限|时间|区间|周期)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+STATS_PERIOD = re.compile(r"统计(?:期限|时限|时间|区间|周期)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 
 
 def chinese_year(text: str) -> int | None:
@@ -100,7 +100,7 @@ def identify(paragraphs: list[str], meta: dict[str, str], meta_title: str | None
     year = year_from_title(title) if title else None
     if year is None:
         joined = "\n".join(paragraphs[:40])
-        m = _STATS_PERIOD.search(nfkc(joined))
+        m = STATS_PERIOD.search(nfkc(joined))
         if m:
             year = int(m.group(1))
     if agency is None:

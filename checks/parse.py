@@ -10,6 +10,7 @@ tables split over pages, merged into one, or missing their headings still read c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checks.document import Document, Paragraph, Table
@@ -134,13 +135,27 @@ class Row:
         return self.labels[-1] if self.labels else ""
 
 
-def split_row(cells: list[str]) -> Row:
-    last_label = -1
-    for i, cell in enumerate(cells):
-        if not looks_like_value(cell):
-            last_label = i
-    labels = [c for c in cells[: last_label + 1] if c.strip() and not looks_like_value(c)]
+def split_row(cells: list[str], known: Callable[[str], bool] | None = None) -> Row:
+    """Label cells and the value cells after the last label.
+
+    With `known`, the split is made after the last label cell that names a known row, so a
+    wordy cell in a value column ("见附件") stays a (unreadable) value."""
+    label_idx = [i for i, cell in enumerate(cells) if not looks_like_value(cell)]
+    last_label = label_idx[-1] if label_idx else -1
+    if known is not None and len(label_idx) > 1 and not known(cells[last_label]):
+        for i in reversed(label_idx[:-1]):
+            if known(cells[i]):
+                after = cells[i + 1:]
+                wordy = sum(1 for c in after if not looks_like_value(c))
+                if wordy <= 1 and any(read_value(c).value is not None for c in after):
+                    last_label = i
+                break
+    labels = [cells[i] for i in label_idx if i <= last_label and cells[i].strip()]
     return Row(labels=labels, values=cells[last_label + 1:])
+
+
+def _is_known_row(label: str) -> bool:
+    return match_application_row(label) is not None or match_proactive_row(label) is not None
 
 
 def fit(values: list[str], n: int) -> list[str] | None:
@@ -246,7 +261,7 @@ def _kind_for_section(section: str | None, previous: str | None) -> str | None:
 
 def _read_row(cells: list[str], kind: str | None, state: _State) -> str | None:
     """Read one table row into `state`; return the table kind in force after it."""
-    row = split_row(cells)
+    row = split_row(cells, _is_known_row)
     label_text = compact("".join(row.labels))
     has_values = any(v.strip() for v in row.values)
     marker = _kind_marker(label_text) if label_text else None
@@ -376,7 +391,7 @@ def _applications(state: _State, template: str, findings: list[Finding]) -> Tabl
     rows = APPLICATION_ROWS[template if template != TEMPLATE_UNKNOWN else TEMPLATE_2021]
     out: TableData = {}
     for spec in rows:
-        where_row = f"三、{spec.label}"
+        where_row = f"三、申请情况表 · {spec.label}"
         raw = state.applications.get(spec.key)
         if raw is None:
             out[spec.key] = {c: None for c in APPLICANT_COLUMNS}

@@ -56,26 +56,26 @@ class RowSpec:
 _COMMON_HEAD = (
     RowSpec("new", "一、本年新收政府信息公开申请数量", "本年新收政府信息公开申请数量"),
     RowSpec("carried_over", "二、上年结转政府信息公开申请数量", "上年结转政府信息公开申请数量"),
-    RowSpec("disclosed", "三（一）予以公开", "予以公开"),
-    RowSpec("partially_disclosed", "三（二）部分公开", "部分公开"),
-    RowSpec("withheld_state_secret", "三（三）1.属于国家秘密", "属于国家秘密", "三"),
-    RowSpec("withheld_prohibited_by_law", "三（三）2.其他法律行政法规禁止公开", "其他法律行政法规禁止公开", "三"),
-    RowSpec("withheld_security_stability", "三（三）3.危及“三安全一稳定”", "危及三安全一稳定", "三"),
-    RowSpec("withheld_third_party", "三（三）4.保护第三方合法权益", "保护第三方合法权益", "三"),
-    RowSpec("withheld_internal_affairs", "三（三）5.属于三类内部事务信息", "属于三类内部事务信息", "三"),
-    RowSpec("withheld_process_info", "三（三）6.属于四类过程性信息", "属于四类过程性信息", "三"),
-    RowSpec("withheld_enforcement_file", "三（三）7.属于行政执法案卷", "属于行政执法案卷", "三"),
-    RowSpec("withheld_query_item", "三（三）8.属于行政查询事项", "属于行政查询事项", "三"),
-    RowSpec("unavailable_not_held", "三（四）1.本机关不掌握相关政府信息", "本机关不掌握相关政府信息", "四"),
-    RowSpec("unavailable_needs_creation", "三（四）2.没有现成信息需要另行制作", "没有现成信息需要另行制作", "四"),
-    RowSpec("unavailable_unclear", "三（四）3.补正后申请内容仍不明确", "补正后申请内容仍不明确", "四"),
-    RowSpec("rejected_petition", "三（五）1.信访举报投诉类申请", "信访举报投诉类申请", "五"),
-    RowSpec("rejected_duplicate", "三（五）2.重复申请", "重复申请", "五"),
-    RowSpec("rejected_publication", "三（五）3.要求提供公开出版物", "要求提供公开出版物", "五"),
-    RowSpec("rejected_excessive", "三（五）4.无正当理由大量反复申请", "无正当理由大量反复申请", "五"),
+    RowSpec("disclosed", "（一）予以公开", "予以公开"),
+    RowSpec("partially_disclosed", "（二）部分公开", "部分公开"),
+    RowSpec("withheld_state_secret", "（三）1.属于国家秘密", "属于国家秘密", "三"),
+    RowSpec("withheld_prohibited_by_law", "（三）2.其他法律行政法规禁止公开", "其他法律行政法规禁止公开", "三"),
+    RowSpec("withheld_security_stability", "（三）3.危及“三安全一稳定”", "危及三安全一稳定", "三"),
+    RowSpec("withheld_third_party", "（三）4.保护第三方合法权益", "保护第三方合法权益", "三"),
+    RowSpec("withheld_internal_affairs", "（三）5.属于三类内部事务信息", "属于三类内部事务信息", "三"),
+    RowSpec("withheld_process_info", "（三）6.属于四类过程性信息", "属于四类过程性信息", "三"),
+    RowSpec("withheld_enforcement_file", "（三）7.属于行政执法案卷", "属于行政执法案卷", "三"),
+    RowSpec("withheld_query_item", "（三）8.属于行政查询事项", "属于行政查询事项", "三"),
+    RowSpec("unavailable_not_held", "（四）1.本机关不掌握相关政府信息", "本机关不掌握相关政府信息", "四"),
+    RowSpec("unavailable_needs_creation", "（四）2.没有现成信息需要另行制作", "没有现成信息需要另行制作", "四"),
+    RowSpec("unavailable_unclear", "（四）3.补正后申请内容仍不明确", "补正后申请内容仍不明确", "四"),
+    RowSpec("rejected_petition", "（五）1.信访举报投诉类申请", "信访举报投诉类申请", "五"),
+    RowSpec("rejected_duplicate", "（五）2.重复申请", "重复申请", "五"),
+    RowSpec("rejected_publication", "（五）3.要求提供公开出版物", "要求提供公开出版物", "五"),
+    RowSpec("rejected_excessive", "（五）4.无正当理由大量反复申请", "无正当理由大量反复申请", "五"),
     RowSpec(
         "rejected_confirmation",
-        "三（五）5.要求行政机关确认或重新出具已获取信息",
+        "（五）5.要求行政机关确认或重新出具已获取信息",
         "要求行政机关确认或重新出具已获取信息",
         "五",
     ),
@@ -84,23 +84,23 @@ _COMMON_HEAD = (
 _OTHER_2021 = (
     RowSpec(
         "other_overdue_correction",
-        "三（六）1.申请人无正当理由逾期不补正",
+        "（六）1.申请人无正当理由逾期不补正",
         "申请人无正当理由逾期不补正行政机关不再处理其政府信息公开申请",
         "六",
     ),
     RowSpec(
         "other_overdue_fee",
-        "三（六）2.申请人逾期未按收费通知要求缴纳费用",
+        "（六）2.申请人逾期未按收费通知要求缴纳费用",
         "申请人逾期未按收费通知要求缴纳费用行政机关不再处理其政府信息公开申请",
         "六",
     ),
-    RowSpec("other_misc", "三（六）3.其他", "其他", "六"),
+    RowSpec("other_misc", "（六）3.其他", "其他", "六"),
 )
 
-_OTHER_2019 = (RowSpec("other_processing", "三（六）其他处理", "其他处理"),)
+_OTHER_2019 = (RowSpec("other_processing", "（六）其他处理", "其他处理"),)
 
 _COMMON_TAIL = (
-    RowSpec("handled_total", "三（七）总计", "总计"),
+    RowSpec("handled_total", "（七）总计", "总计"),
     RowSpec("carried_forward", "四、结转下年度继续办理", "结转下年度继续办理"),
 )
 

@@ -1,0 +1,18 @@
+"""One report in, canonical data and findings out: the pipeline the CLI and the crawler call."""
+
+from __future__ import annotations
+
+from checks.document import Document
+from checks.model import Report
+from checks.parse import parse
+from checks.rules import validate
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def check_document(doc: Document) -> Report:
+    """Parse and validate. Raises checks.parse.NotAReport for documents that are no report."""
+    report = parse(doc)
+    report.findings.extend(validate(report))
+    report.findings.sort(key=lambda f: _SEVERITY_ORDER.get(f.severity, 3))
+    return report

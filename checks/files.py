@@ -1,0 +1,45 @@
+"""Checking files on disk: read (any format), parse, validate; a bad file is a result, not a crash."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks.check import check_document
+from checks.document import ReadError
+from checks.model import Report
+from checks.parse import NotAReport
+from checks.readers import read_path
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: Path
+    report: Report | None = None
+    error: str | None = None  # one line, Chinese
+    content_hash: str | None = None
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None
+
+
+def check_file(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: float = 120.0) -> FileResult:
+    if not path.exists():
+        return FileResult(path, error="文件不存在")
+    if path.is_dir():
+        return FileResult(path, error="这是一个目录，不是文件")
+    try:
+        doc = read_path(path, max_bytes=max_bytes, soffice=soffice, timeout=timeout)
+        report = check_document(doc)
+    except ReadError as exc:
+        return FileResult(path, error=exc.reason)
+    except NotAReport as exc:
+        return FileResult(path, error=str(exc))
+    except PermissionError:
+        return FileResult(path, error="没有读取权限")
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    return FileResult(path, report=report, content_hash=digest, size=path.stat().st_size)

@@ -1,0 +1,33 @@
+"""Shared fixtures: where the shared corpus lives, and the seeds as (text, expected) pairs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("XXGK_SHARED", REPO.parent / "shared"))
+SEEDS = sorted((SHARED / "corpus" / "seeds").glob("*.txt"))
+
+
+def expected_for(seed: Path) -> dict:
+    return json.loads((SHARED / "corpus" / "expected" / (seed.stem + ".json")).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(params=SEEDS, ids=lambda p: p.stem[:3])
+def seed(request) -> Path:
+    return request.param
+
+
+def assert_matches(expected, got, path: str = "") -> None:
+    """Every key present in `expected` must be in `got` with an equal value (extra keys allowed)."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict), f"{path}: expected an object, got {got!r}"
+        for key, value in expected.items():
+            assert key in got, f"{path}/{key} missing"
+            assert_matches(value, got[key], f"{path}/{key}")
+    else:
+        assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
