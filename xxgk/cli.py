@@ -92,7 +92,7 @@ def check(
             if as_json:
                 sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
             else:
-                progress.console.print(f"== {path}", highlight=False, soft_wrap=True)
+                print(f"== {path}")
                 print(summarize(report))
                 if saved:
                     print(saved)

@@ -1,0 +1,133 @@
+"""The database schema: agencies, fetched documents, reports, their cells and findings.
+
+Portable across SQLite and PostgreSQL: generic SQLAlchemy types only, JSON via
+``sqlalchemy.JSON``, datetimes via :class:`db.types.UTCDateTime`, every constraint
+named by the naming convention below so that Alembic can alter it later (SQLite
+batch mode needs the names).
+
+Any change here needs a new revision in ``db/migrations/versions`` —
+``tests/test_db.py`` fails while the two disagree.
+"""
+
+# No `from __future__ import annotations`: SQLModel resolves relationship annotations at class creation.
+
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from db.types import UTCDateTime
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# Must be set before the first table is declared: names are resolved when a constraint is attached.
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+AgencyLevel = Literal["department", "government", "township"]
+AGENCY_LEVELS: tuple[str, ...] = ("department", "government", "township")
+
+CellSection = Literal["proactive", "applications", "review_litigation"]
+CELL_SECTIONS: tuple[str, ...] = ("proactive", "applications", "review_litigation")
+
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL text of a CHECK that `column` holds one of `values` (NULL passes, as in SQL)."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Agency(SQLModel, table=True):
+    """A body that must publish a report: a department, a people's government, a township."""
+
+    __tablename__ = "agency"
+    __table_args__ = (
+        sa.UniqueConstraint("name"),
+        sa.CheckConstraint(_one_of("level", AGENCY_LEVELS), name="level"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.Text)
+    # Filled by the crawler later.
+    region_code: str | None = Field(default=None, sa_type=sa.String(32))
+    region_name: str | None = Field(default=None, sa_type=sa.Text)
+    level: AgencyLevel | None = Field(default=None, sa_type=sa.String(16))
+
+
+class Document(SQLModel, table=True):
+    """A fetched file, keyed by its URL (``file://`` URI of the absolute path for local files)."""
+
+    __tablename__ = "document"
+    __table_args__ = (sa.UniqueConstraint("url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_type=sa.Text)
+    content_hash: str = Field(sa_type=sa.String(64), index=True)  # sha256, lowercase hex
+    size: int = Field(sa_type=sa.BigInteger)  # bytes
+    format: str = Field(sa_type=sa.String(16))  # "pdf", "docx", "html" … or "unknown"
+    fetched_at: datetime = Field(sa_type=UTCDateTime)  # when this content was first fetched
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+
+
+class Report(SQLModel, table=True):
+    """One agency's report on one year: the canonical JSON (findings excluded) plus its origin."""
+
+    __tablename__ = "report"
+    __table_args__ = (sa.UniqueConstraint("agency_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id")  # indexed by the unique constraint
+    year: int = Field(index=True)
+    template: str = Field(sa_type=sa.String(16))  # "2021", "2019", "unknown"
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    sections: list[str] = Field(sa_type=sa.JSON)
+    data: dict[str, Any] = Field(sa_type=sa.JSON)  # checks.model.Report.to_json() minus "findings"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    agency: Agency = Relationship()
+    document: Document = Relationship()
+
+
+class ReportCell(SQLModel, table=True):
+    """One table cell of a report, so that figures can be queried with plain SQL on any database."""
+
+    __tablename__ = "report_cell"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("section", CELL_SECTIONS), name="section"),
+        # "Which reports have applications/new/total > 0": filter here, then join report by id.
+        sa.Index("ix_report_cell_lookup", "section", "row", "column", "value"),
+    )
+
+    report_id: int = Field(foreign_key="report.id", primary_key=True, ondelete="CASCADE")
+    section: CellSection = Field(sa_type=sa.String(32), primary_key=True)
+    row: str = Field(sa_type=sa.String(64), primary_key=True)
+    column: str = Field(sa_type=sa.String(64), primary_key=True)
+    value: float | None = Field(default=None, sa_type=sa.Float)  # None: blank, "/", "-" or unreadable
+
+
+class Finding(SQLModel, table=True):
+    """A rule a report breaks, as checks.model.Finding. Stored in the checker's order (by id)."""
+
+    __tablename__ = "finding"
+    __table_args__ = (sa.CheckConstraint(_one_of("severity", SEVERITIES), name="severity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    rule: str = Field(sa_type=sa.String(64), index=True)
+    severity: str = Field(sa_type=sa.String(16))
+    message: str = Field(sa_type=sa.Text)
+    where: str = Field(sa_type=sa.Text)
+    section: str | None = Field(default=None, sa_type=sa.String(8))  # 一 … 六
+    row: str | None = Field(default=None, sa_type=sa.String(64))
+    column: str | None = Field(default=None, sa_type=sa.String(64))

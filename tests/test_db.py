@@ -1,0 +1,566 @@
+"""The store (db/): migrations, save_report semantics and the query helpers, on a real SQLite file."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlmodel import Session, SQLModel, select
+
+from checks import model as cm
+from checks.template import APPLICANT_COLUMNS, APPLICANT_PARTS, APPLICATION_ROWS, RESULT_ROWS
+from db import models as m
+from db.engine import ALEMBIC_INI, alembic_config, current_revision, downgrade, make_engine, session, upgrade
+from db.store import (
+    SaveResult,
+    agencies_with_applications,
+    as_check_finding,
+    canonical_data,
+    file_uri,
+    findings_for_report,
+    get_report,
+    known_document,
+    reports_for_year,
+    save_report,
+)
+
+TABLES = ("agency", "document", "report", "report_cell", "finding")
+CST = timezone(timedelta(hours=8))
+AGENCY = "宁波市镇海区人力资源和社会保障局"
+
+
+# ---- Fixtures and builders --------------------------------------------------------------
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'xxgk.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    upgrade(db_url)
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def sha(content: str) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def applications_2021(new_parts: tuple[int, ...] = (9, 2, 0, 1, 0, 0)) -> cm.TableData:
+    """All 25 rows x 7 columns of the 2021 table, balanced (new + carried_over = handled + forward)."""
+    carried_over = (2, 0, 0, 0, 0, 0)
+    carried_forward = (1, 0, 0, 0, 0, 0)
+    handled = [n + c - f for n, c, f in zip(new_parts, carried_over, carried_forward, strict=True)]
+    # Where each applicant type's handled applications went; the rest are 予以公开.
+    spread = {
+        "partially_disclosed": (2, 1, 0, 0, 0, 0),
+        "withheld_third_party": (1, 0, 0, 0, 0, 0),
+        "unavailable_not_held": (3, 0, 0, 0, 0, 0),
+        "rejected_petition": (1, 0, 0, 0, 0, 0),
+        "other_misc": (0, 0, 0, 1, 0, 0),
+    }
+    table: dict[str, list[int]] = {spec.key: [0] * 6 for spec in APPLICATION_ROWS["2021"]}
+    table["new"] = list(new_parts)
+    table["carried_over"] = list(carried_over)
+    table["carried_forward"] = list(carried_forward)
+    for key, values in spread.items():
+        table[key] = list(values)
+    for i in range(6):
+        table["disclosed"][i] = handled[i] - sum(values[i] for values in spread.values())
+    table["handled_total"] = [sum(table[key][i] for key in RESULT_ROWS["2021"]) for i in range(6)]
+    assert table["handled_total"] == handled
+    return {
+        key: {**dict(zip(APPLICANT_PARTS, parts, strict=True)), "total": sum(parts)}
+        for key, parts in table.items()
+    }
+
+
+def proactive_2021() -> cm.TableData:
+    return {
+        "regulations": {"issued": 0, "repealed": 0, "in_force": 0},
+        "normative_documents": {"issued": 2, "repealed": 1, "in_force": 5},
+        "licensing": {"decisions": 523},
+        "punishment": {"decisions": 19},
+        "enforcement": {"decisions": None},
+        "fees": {"amount_wan_yuan": 5.28},
+    }
+
+
+def review_2021() -> cm.TableData:
+    return {
+        "review": {"upheld": 1, "corrected": 0, "other": 0, "pending": 1, "total": 2},
+        "litigation_direct": {"upheld": 1, "corrected": 0, "other": 0, "pending": 0, "total": 1},
+        "litigation_after_review": {"upheld": 0, "corrected": 0, "other": 0, "pending": 0, "total": 0},
+    }
+
+
+def two_findings() -> list[cm.Finding]:
+    return [
+        cm.Finding(
+            rule="text_table_mismatch",
+            severity="error",
+            message="正文称本年新收政府信息公开申请13件，表格为12件",
+            where="三、本年新收政府信息公开申请数量 · 总计列",
+            section="三",
+            row="new",
+            column="total",
+        ),
+        cm.Finding(
+            rule="stale_text",
+            severity="warning",
+            message="改进情况写的是2021年的工作计划，似为沿用上年报告",
+            where="五、存在的主要问题及改进情况",
+            section="五",
+        ),
+    ]
+
+
+def make_report(
+    agency: str | None = AGENCY,
+    year: int | None = 2021,
+    *,
+    new_parts: tuple[int, ...] = (9, 2, 0, 1, 0, 0),
+    findings: list[cm.Finding] | None = None,
+    source: str = "report.pdf",
+) -> cm.Report:
+    return cm.Report(
+        source=source,
+        agency=agency,
+        year=year,
+        template="2021",
+        sections=["一", "二", "三", "四", "五", "六"],
+        proactive=proactive_2021(),
+        applications=applications_2021(new_parts),
+        review_litigation=review_2021(),
+        findings=two_findings() if findings is None else findings,
+        title=f"{agency or ''}{year or ''}年政府信息公开工作年度报告",
+        format="pdf",
+    )
+
+
+FETCHED = datetime(2022, 1, 20, 9, 30, tzinfo=CST)
+
+
+def save(s: Session, report: cm.Report, url: str, content: str, **kwargs: Any) -> SaveResult:
+    encoded = content.encode()
+    kwargs.setdefault("fetched_at", FETCHED)
+    return save_report(s, report, url=url, content_hash=sha(content), size=len(encoded), **kwargs)
+
+
+def snapshot(eng: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order."""
+    with eng.connect() as conn:
+        return {t: sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {t}")).all()) for t in TABLES}
+
+
+def counts(eng: Engine) -> dict[str, int]:
+    with eng.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def total_changes(s: Session) -> int:
+    """Rows inserted, updated or deleted so far on the session's SQLite connection."""
+    return int(s.connection().exec_driver_sql("SELECT total_changes()").scalar_one())
+
+
+# ---- Migrations -------------------------------------------------------------------------
+
+
+def schema_diff(eng: Engine) -> list[Any]:
+    with eng.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def test_migrations_create_exactly_the_models_schema(engine: Engine) -> None:
+    assert schema_diff(engine) == []
+    assert set(inspect(engine).get_table_names()) == {*TABLES, "alembic_version"}
+    # The comparison is not vacuous: a missing index shows up.
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_report_cell_lookup")
+    assert any(diff[0] == "add_index" for diff in schema_diff(engine))
+
+
+def test_migration_matches_models_on_postgresql() -> None:
+    """Offline (`--sql`) PostgreSQL DDL of the migration == the models' DDL, line by line."""
+    config = alembic_config()
+    config.set_main_option("sqlalchemy.url", "postgresql://monitor@localhost/xxgk")
+    config.output_buffer = io.StringIO()
+    command.upgrade(config, "head", sql=True)
+    script = config.output_buffer.getvalue()
+
+    def lines(ddl: str) -> set[str]:
+        return {re.sub(r"\s+", " ", line).strip().rstrip(",;").strip() for line in ddl.splitlines()} - {""}
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    expected: set[str] = set()
+    for table in SQLModel.metadata.sorted_tables:
+        expected |= lines(str(CreateTable(table).compile(dialect=dialect)))
+        for index in table.indexes:
+            expected |= lines(str(CreateIndex(index).compile(dialect=dialect)))
+    produced = lines(script)
+    assert expected - produced == set()
+    assert "TIMESTAMP WITH TIME ZONE NOT NULL" in script
+
+
+def test_checks_and_constraints_are_in_the_migration(engine: Engine) -> None:
+    insp = inspect(engine)
+    assert {c["name"] for c in insp.get_check_constraints("report_cell")} == {"ck_report_cell_section"}
+    assert {c["name"] for c in insp.get_check_constraints("agency")} == {"ck_agency_level"}
+    assert {c["name"] for c in insp.get_check_constraints("finding")} == {"ck_finding_severity"}
+    with engine.begin() as conn, pytest.raises(IntegrityError):
+        conn.execute(text("INSERT INTO agency (name, level) VALUES ('x', 'county')"))
+
+
+def test_upgrade_is_idempotent(db_url: str) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current_revision(db_url) is None
+    upgrade(db_url)
+    eng = make_engine(db_url)
+    try:
+        before = inspect(eng).get_table_names()
+        upgrade(db_url)
+        upgrade(eng)  # an engine works as well as a URL
+        assert current_revision(eng) == head == "0001"
+        assert inspect(eng).get_table_names() == before
+        assert schema_diff(eng) == []
+    finally:
+        eng.dispose()
+
+
+def test_downgrade_to_base_and_up_again(db_url: str) -> None:
+    upgrade(db_url)
+    downgrade(db_url, "base")
+    eng = make_engine(db_url)
+    try:
+        assert inspect(eng).get_table_names() == ["alembic_version"]
+        upgrade(eng)
+        assert schema_diff(eng) == []
+    finally:
+        eng.dispose()
+
+
+def test_alembic_command_line_from_another_directory(tmp_path: Path) -> None:
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "-x", f"url={url}", "upgrade", "head"],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
+    assert current_revision(url) == "0001"
+    assert list(workdir.iterdir()) == []
+
+
+def test_sqlite_has_foreign_keys_and_wal(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    with engine.begin() as conn, pytest.raises(IntegrityError):
+        conn.execute(
+            text(
+                'INSERT INTO report_cell (report_id, section, row, "column", value)'
+                " VALUES (99, 'proactive', 'a', 'b', 1)"
+            )
+        )
+
+
+# ---- save_report ------------------------------------------------------------------------
+
+URL = "file:///data/reports/zhenhai-rsj-2021.pdf"
+
+
+def test_save_creates_everything(engine: Engine) -> None:
+    report = make_report()
+    published = datetime(2022, 1, 18, tzinfo=CST)
+    with session(engine) as s:
+        result = save(s, report, URL, "v1", published_at=published)
+    assert result.status == "created"
+    assert result.document_status == "created"
+    assert result.changed and result.cells_replaced and result.findings_replaced
+    assert counts(engine) == {
+        "agency": 1,
+        "document": 1,
+        "report": 1,
+        "report_cell": 25 * 7 + (3 + 3 + 1 + 1 + 1 + 1) + 15,
+        "finding": 2,
+    }
+    with session(engine) as s:
+        row = s.get(m.Report, result.report_id)
+        assert row is not None
+        assert row.agency.name == AGENCY
+        assert (row.year, row.template, row.sections) == (2021, "2021", ["一", "二", "三", "四", "五", "六"])
+        expected = report.to_json()
+        del expected["findings"]
+        assert row.data == expected == canonical_data(report)
+        assert row.created_at == row.updated_at
+        assert row.created_at.tzinfo is not None and row.created_at.utcoffset() == timedelta(0)
+
+        doc = row.document
+        assert (doc.url, doc.content_hash, doc.size, doc.format) == (URL, sha("v1"), 2, "pdf")
+        assert doc.agency_id == row.agency_id and doc.title == report.title
+        assert doc.fetched_at == FETCHED and doc.fetched_at.tzinfo == UTC
+        assert doc.fetched_at.hour == 1  # 09:30 in Beijing is 01:30 UTC
+        assert doc.published_at == published
+
+        cell = s.get(m.ReportCell, (row.id, "applications", "new", "total"))
+        assert cell is not None and cell.value == 12.0
+        assert s.get(m.ReportCell, (row.id, "proactive", "fees", "amount_wan_yuan")).value == 5.28  # type: ignore[union-attr]
+        assert s.get(m.ReportCell, (row.id, "proactive", "enforcement", "decisions")).value is None  # type: ignore[union-attr]
+        review = s.exec(select(m.ReportCell).where(m.ReportCell.section == "review_litigation")).all()
+        assert len(review) == 15
+        apps = s.exec(select(m.ReportCell).where(m.ReportCell.section == "applications")).all()
+        assert {c.row for c in apps} == {spec.key for spec in APPLICATION_ROWS["2021"]}
+        assert {c.column for c in apps} == set(APPLICANT_COLUMNS)
+
+        stored = findings_for_report(s, row.id)  # type: ignore[arg-type]
+        assert [as_check_finding(f) for f in stored] == report.findings
+    # JSON is stored readable, not \u-escaped.
+    with engine.connect() as conn:
+        assert AGENCY in conn.execute(text("SELECT data FROM report")).scalar_one()
+
+
+def test_save_again_writes_nothing(engine: Engine) -> None:
+    with session(engine) as s:
+        first = save(s, make_report(), URL, "v1")
+    before = snapshot(engine)
+    with session(engine) as s:
+        written_before = total_changes(s)
+        again = save(s, make_report(), URL, "v1", fetched_at=FETCHED + timedelta(days=30))
+        assert total_changes(s) == written_before  # not a single row touched
+    assert again == SaveResult(
+        "unchanged", first.document_id, "unchanged", report_id=first.report_id, agency_id=first.agency_id
+    )
+    assert not again.changed
+    assert snapshot(engine) == before  # same rows, same updated_at, same fetched_at
+
+
+def test_changed_content_updates_and_replaces(engine: Engine) -> None:
+    with session(engine) as s:
+        first = save(s, make_report(), URL, "v1")
+        first_updated = s.get(m.Report, first.report_id).updated_at  # type: ignore[union-attr]
+    before = counts(engine)
+
+    changed = make_report(new_parts=(10, 2, 0, 1, 0, 0), findings=two_findings()[:1])
+    later = FETCHED + timedelta(days=3)
+    with session(engine) as s:
+        result = save(s, changed, URL, "v2", fetched_at=later)
+    assert (result.status, result.document_status) == ("updated", "updated")
+    assert result.cells_replaced and result.findings_replaced
+    assert (result.report_id, result.document_id) == (first.report_id, first.document_id)
+    after = counts(engine)
+    assert after == {**before, "finding": 1}
+    with session(engine) as s:
+        row = s.get(m.Report, result.report_id)
+        assert row is not None
+        assert row.updated_at > first_updated and row.created_at == first_updated
+        assert row.data["applications"]["new"]["total"] == 13
+        assert s.get(m.ReportCell, (row.id, "applications", "new", "natural")).value == 10  # type: ignore[union-attr]
+        assert s.get(m.ReportCell, (row.id, "applications", "new", "total")).value == 13  # type: ignore[union-attr]
+        doc = s.get(m.Document, result.document_id)
+        assert doc is not None and (doc.content_hash, doc.fetched_at) == (sha("v2"), later)
+        new_findings = findings_for_report(s, row.id)  # type: ignore[arg-type]
+        assert [f.rule for f in new_findings] == ["text_table_mismatch"]
+
+
+def test_same_file_new_findings_replaces_findings_only(engine: Engine) -> None:
+    """A newer checker on the same bytes: findings change, the cells are left alone."""
+    with session(engine) as s:
+        save(s, make_report(), URL, "v1")
+    cells_before = snapshot(engine)["report_cell"]
+    extra = cm.Finding(rule="late", severity="error", message="逾期发布", where="发布日期")
+    with session(engine) as s:
+        result = save(s, make_report(findings=[*two_findings(), extra]), URL, "v1")
+    assert (result.status, result.document_status) == ("updated", "unchanged")
+    assert result.findings_replaced and not result.cells_replaced
+    assert snapshot(engine)["report_cell"] == cells_before
+    assert counts(engine)["finding"] == 3
+
+
+def test_changed_hash_same_data_keeps_report(engine: Engine) -> None:
+    with session(engine) as s:
+        first = save(s, make_report(), URL, "v1")
+    report_rows = snapshot(engine)["report"]
+    with session(engine) as s:
+        result = save(s, make_report(), URL, "v1 re-saved by the website")
+    assert (result.status, result.document_status) == ("updated", "updated")
+    assert not result.cells_replaced and not result.findings_replaced
+    assert result.report_id == first.report_id
+    assert snapshot(engine)["report"] == report_rows  # no updated_at bump: the report did not change
+
+
+def test_report_without_agency_stores_only_the_document(engine: Engine) -> None:
+    with session(engine) as s:
+        result = save(s, make_report(agency=None), "https://example.gov.cn/a/b.docx", "x")
+    assert result.status == "unidentified" and result.report_id is None and result.agency_id is None
+    assert counts(engine) == {"agency": 0, "document": 1, "report": 0, "report_cell": 0, "finding": 0}
+
+    with session(engine) as s:
+        again = save(s, make_report(agency=None), "https://example.gov.cn/a/b.docx", "x")
+        no_year = save(s, make_report(year=None), "https://example.gov.cn/c.html", "y")
+    assert (again.status, again.document_status) == ("unidentified", "unchanged")
+    assert no_year.status == "unidentified" and no_year.agency_id is not None
+    assert counts(engine)["report"] == 0
+    with session(engine) as s:
+        doc = s.get(m.Document, no_year.document_id)
+        assert doc is not None and doc.agency_id == no_year.agency_id
+
+
+def test_format_falls_back_to_the_url(engine: Engine) -> None:
+    report = make_report(agency=None)
+    report.format = None
+    with session(engine) as s:
+        result = save(s, report, "https://example.gov.cn/%E6%8A%A5%E5%91%8A.DOCX?x=1", "z")
+        assert s.get(m.Document, result.document_id).format == "docx"  # type: ignore[union-attr]
+
+
+def test_mirrored_report_does_not_flip_flop(engine: Engine) -> None:
+    """The same report at two URLs: after the first run, re-running changes nothing."""
+    mirror = "https://www.zh.gov.cn/mirror/2021.html"
+    for _ in range(2):
+        with session(engine) as s:
+            save(s, make_report(), URL, "pdf bytes")
+            save(s, make_report(source="2021.html"), mirror, "html bytes")
+    before = snapshot(engine)
+    with session(engine) as s:
+        a = save(s, make_report(), URL, "pdf bytes")
+        b = save(s, make_report(source="2021.html"), mirror, "html bytes")
+    assert (a.status, a.superseded) == ("unchanged", True)
+    assert (b.status, b.superseded) == ("unchanged", False)
+    assert snapshot(engine) == before
+    assert counts(engine)["report"] == 1
+
+
+def test_bad_input_is_refused_before_writing(engine: Engine) -> None:
+    with session(engine) as s:
+        with pytest.raises(ValueError, match="timezone"):
+            save(s, make_report(), URL, "v1", fetched_at=datetime(2022, 1, 1))
+        with pytest.raises(ValueError, match="absolute"):
+            save(s, make_report(), "reports/2021.pdf", "v1")
+        with pytest.raises(ValueError, match="sha256"):
+            save_report(s, make_report(), url=URL, content_hash="abc", size=1, fetched_at=FETCHED)
+        broken = make_report()
+        broken.applications["new"]["total"] = float("nan")
+        with pytest.raises(ValueError):
+            save(s, broken, URL, "v1")
+    assert counts(engine) == dict.fromkeys(TABLES, 0)
+
+
+def test_file_uri_is_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    uri = file_uri("年报 2021.pdf")
+    assert uri.startswith("file:///") and uri.endswith("/%E5%B9%B4%E6%8A%A5%202021.pdf")
+    assert uri == file_uri(tmp_path / "年报 2021.pdf")
+
+
+def test_known_document(engine: Engine) -> None:
+    with session(engine) as s:
+        save(s, make_report(), URL, "v1")
+        assert known_document(s, URL, sha("v1"))
+        assert known_document(s, URL, sha("v1").upper())
+        assert not known_document(s, URL, sha("v2"))
+        assert not known_document(s, "file:///other.pdf", sha("v1"))
+
+
+def test_deleting_a_report_cascades(engine: Engine) -> None:
+    with session(engine) as s:
+        result = save(s, make_report(), URL, "v1")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM report WHERE id = :id"), {"id": result.report_id})
+    assert counts(engine) == {"agency": 1, "document": 1, "report": 0, "report_cell": 0, "finding": 0}
+
+
+# ---- Queries ----------------------------------------------------------------------------
+
+
+def test_query_helpers(engine: Engine) -> None:
+    a, b, c = "北仑区教育局", "镇海区民政局", "宁波市镇海区人民政府"
+    report_2020 = make_report(a, 2020, new_parts=(3, 1, 0, 0, 0, 0), findings=[])
+    report_2020.template = "2019"
+    with session(engine) as s:
+        ra = save(s, make_report(a, 2021, new_parts=(20, 5, 1, 0, 1, 0)), "https://a/2021.pdf", "a21")
+        save(s, make_report(b, 2021, new_parts=(0, 0, 0, 0, 0, 0), findings=[]), "https://b/2021.pdf", "b21")
+        save(s, make_report(c, 2021, new_parts=(2, 1, 0, 0, 0, 0)), "https://c/2021.pdf", "c21")
+        save(s, report_2020, "https://a/2020.pdf", "a20")
+        save(s, make_report(None, 2021), "https://unknown/x.pdf", "u")
+
+    with session(engine) as s:
+        assert agencies_with_applications(s, 2021) == [(a, 27.0), (c, 3.0)]
+        assert agencies_with_applications(s, 2020) == [(a, 4.0)]
+        assert agencies_with_applications(s, 2019) == []
+
+        reports = reports_for_year(s, 2021)
+        assert [r.agency.name for r in reports] == sorted([a, b, c])
+        assert {r.document.url for r in reports} == {
+            "https://a/2021.pdf",
+            "https://b/2021.pdf",
+            "https://c/2021.pdf",
+        }
+        assert [r.template for r in reports_for_year(s, 2020)] == ["2019"]
+        assert reports_for_year(s, 2022) == []
+
+        assert [f.rule for f in findings_for_report(s, ra.report_id)] == ["text_table_mismatch", "stale_text"]  # type: ignore[arg-type]
+        found = get_report(s, b, 2021)
+        assert found is not None and findings_for_report(s, found.id) == []  # type: ignore[arg-type]
+        assert get_report(s, b, 2020) is None
+
+        # Any database can answer cell questions in plain SQL.
+        blank = s.exec(
+            select(m.Agency.name)
+            .join(m.Report, m.Report.agency_id == m.Agency.id)  # type: ignore[arg-type]
+            .join(m.ReportCell, m.ReportCell.report_id == m.Report.id)  # type: ignore[arg-type]
+            .where(
+                m.ReportCell.section == "proactive",
+                m.ReportCell.row == "enforcement",
+                m.ReportCell.value.is_(None),  # type: ignore[union-attr]
+            )
+        ).all()
+        assert sorted(blank) == sorted([a, a, b, c])
+
+
+def test_results_survive_the_session(engine: Engine) -> None:
+    with session(engine) as s:
+        save(s, make_report(), URL, "v1")
+    with session(engine) as s:
+        reports = reports_for_year(s, 2021)
+    assert reports[0].agency.name == AGENCY and reports[0].document.url == URL
+
+
+def test_session_rolls_back_on_error(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), session(engine) as s:
+        save(s, make_report(), URL, "v1")
+        raise RuntimeError("boom")
+    assert counts(engine) == dict.fromkeys(TABLES, 0)
+
+
+def test_input_report_is_not_modified(engine: Engine) -> None:
+    report = make_report()
+    pristine = copy.deepcopy(report)
+    with session(engine) as s:
+        save(s, report, URL, "v1")
+    assert report == pristine
