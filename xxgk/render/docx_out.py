@@ -4,6 +4,7 @@ government offices write them, and tables with real merged cells (`cell.merge`).
 from __future__ import annotations
 
 import io
+import zipfile
 
 from docx import Document as new_document
 from docx.document import Document
@@ -127,4 +128,16 @@ def to_docx(spec: ReportSpec) -> bytes:
             _add_table(doc, block)
     out = io.BytesIO()
     doc.save(out)
+    return _fixed_zip_times(out.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same .docx with every zip entry dated 1980-01-01, so the same spec gives the same bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info))
     return out.getvalue()

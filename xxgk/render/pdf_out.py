@@ -124,6 +124,7 @@ def to_pdf(spec: ReportSpec) -> bytes:
         author=spec.agency,
         creator="WPS 文字",
         subject="政府信息公开工作年度报告",
+        invariant=True,  # no creation date or random ID: the same spec gives the same bytes
     )
     doc.build(_story(spec))
     return out.getvalue()

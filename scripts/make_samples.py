@@ -1,4 +1,4 @@
-"""Regenerate the bundled sample reports (python samples/make_samples.py).
+"""Regenerate the bundled sample reports in samples/ (python scripts/make_samples.py).
 
 The samples are synthetic reports of fictional agencies (示例…), rendered in the formats real
 reports are published in, each carrying the kind of error real reports have, so that
@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "samples"
+sys.path.insert(0, str(ROOT))
 
 from xxgk.render import render, synthetic_spec  # noqa: E402
 
@@ -68,7 +69,7 @@ def samples() -> dict[str, bytes]:
 
 def main() -> None:
     for name, data in samples().items():
-        (HERE / name).write_bytes(data)
+        (OUT / name).write_bytes(data)
         print(f"wrote samples/{name} ({len(data) // 1024} KB)")
 
 
