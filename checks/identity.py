@@ -16,6 +16,7 @@ _REPORT_WORDS = re.compile(r"(?:年度报告|年报|工作报告)")
 _REPORT_NAME = re.compile(
     r"(?:关于)?(?:的)?(?:政府信息公开|政务公开|政府信息|信息公开)[^，。；]*?(?:年度报告|年报|工作报告)(?:[(（][^)）]*[)）])?"
 )
+_TITLE_SPLIT = re.compile(r"\s*[_|｜]+\s*|\s+[-–—]+\s+")
 _LEADING_JUNK = re.compile(r"^[#\s*·•【\[]+|[\s】\]]+$")
 _AGENCY_TAIL = re.compile(
     r"(?:人民政府|办事处|委员会|管理委员会|政府|局|委|办|厅|院|署|会|中心|处|所|站|队|室|部|街道|镇|乡|馆|社|团|府|公司|集团|实验区|开发区|新区|区|县|市|旗|州|盟|省)$"
@@ -55,6 +56,8 @@ def find_title(paragraphs: list[str], meta_title: str | None = None, window: int
     """The report's title: metadata if it names a report, else the first lines up to and
     including the one that names the report (titles are often split over two lines:
     agency on one, "2021年度政府信息公开工作年度报告" on the next)."""
+    if meta_title:
+        meta_title = _report_segment(meta_title)
     if meta_title and _REPORT_WORDS.search(meta_title):
         return _clean(meta_title)
     lines = [_clean(p) for p in paragraphs[:window]]
@@ -74,6 +77,17 @@ def find_title(paragraphs: list[str], meta_title: str | None = None, window: int
     return None
 
 
+def _report_segment(title: str) -> str:
+    """A page title's part that names the report: CMS titles append the column and the site
+    ("…年度报告_政府信息公开年报_平潭综合实验区党工委管委会")."""
+    segments = [seg for seg in _TITLE_SPLIT.split(title) if seg.strip()]
+    if len(segments) > 1:
+        for seg in segments:
+            if _REPORT_WORDS.search(seg):
+                return seg
+    return title
+
+
 def _clean(text: str) -> str:
     return _LEADING_JUNK.sub("", re.sub(r"\s+", " ", text.strip())).replace(" ", "") if text else text
 
@@ -82,7 +96,7 @@ def agency_from_title(title: str) -> str | None:
     s = compact(title)
     s = _REPORT_NAME.sub("", s)
     s = re.sub(r"(?:(?:19|20)\d{2}|[二][〇○零OＯ一二三四五六七八九]{3})年度?", "", s)
-    s = re.sub(r"^关于|的$|[(（](?:图片版|全文|公开版|修订版?)[)）]", "", s)
+    s = re.sub(r"^关于|关于$|的$|[(（](?:图片版|全文|公开版|修订版?)[)）]", "", s)
     s = s.strip("_-—|·：:")
     if len(s) >= 2 and _AGENCY_TAIL.search(s):
         return s

@@ -30,6 +30,7 @@ def _application_cores() -> dict[str, str]:
     cores["申请人无正当理由逾期不补正"] = "other_overdue_correction"
     cores["申请人逾期未按收费通知要求缴纳费用"] = "other_overdue_fee"
     cores["结转下年度继续办理"] = "carried_forward"
+    cores["合计"] = "handled_total"  # （七）合计
     return cores
 
 
@@ -45,10 +46,12 @@ def _proactive_cores() -> dict[str, str]:
 APPLICATION_CORES = _application_cores()
 PROACTIVE_CORES = _proactive_cores()
 # Labels too short to match fuzzily: only exact.
-_EXACT_ONLY = {"其他", "总计", "规章", "其他处理", "重复申请"}
+_EXACT_ONLY = {"其他", "总计", "合计", "规章", "其他处理", "重复申请"}
+# Labels that name a row of section 三 only inside that table (any table may have a 合计 row).
+_GENERIC = frozenset({"其他", "总计", "合计"})
 
 
-def _match(core: str, table: dict[str, str]) -> str | None:
+def _match(core: str, table: dict[str, str], extra_words: bool = True) -> str | None:
     if not core:
         return None
     key = table.get(core)
@@ -60,7 +63,7 @@ def _match(core: str, table: dict[str, str]) -> str | None:
     for known, key in table.items():
         if known in _EXACT_ONLY:
             continue
-        if len(known) >= _MIN_PREFIX and (known.startswith(core) or core.startswith(known)):
+        if len(known) >= _MIN_PREFIX and (known.startswith(core) or (extra_words and core.startswith(known))):
             return key
     best = process.extractOne(
         core,
@@ -87,6 +90,21 @@ def match_proactive_row(label: str) -> str | None:
     if key is None and core.endswith("规范性文件"):
         return "normative_documents"
     return key
+
+
+@lru_cache(maxsize=8192)
+def joins_into_label(first: str, second: str) -> bool:
+    """Are two adjacent cells one row label wrapped in two ("2.其他法律行政法规" | "禁止公开")?
+
+    Together they must read as the label itself (or a truncation or typo of it): a known label
+    followed by other words ("行政处罚" | "详见附件") is a label and a value."""
+    core = label_core(first + second)
+    return any(_match(core, table, extra_words=False) is not None for table in (APPLICATION_CORES, PROACTIVE_CORES))
+
+
+def is_generic_label(label: str) -> bool:
+    """总计 / 合计 / 其他: a row of the applications table only when read inside it."""
+    return label_core(label) in _GENERIC
 
 
 def contains_any(text: str, words: tuple[str, ...] | list[str]) -> bool:

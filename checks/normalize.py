@@ -33,7 +33,7 @@ def compact(text: str) -> str:
 def label_core(text: str) -> str:
     """A row label without its enumerators and trailing notes:
     "（二）部分公开（区分处理的，只计这一情形，不计其他情形）" → "部分公开"."""
-    s = compact(text)
+    s = compact(text).replace("其它", "其他")  # both spellings are in use
     s = _ENUM.sub("", s)
     s = _ENUM.sub("", nfkc(s))
     while True:

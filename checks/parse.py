@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from checks.document import Document, Paragraph, Table
 from checks.identity import identify
-from checks.labels import match_application_row, match_proactive_row
+from checks.labels import is_generic_label, joins_into_label, match_application_row, match_proactive_row
 from checks.model import Finding, Number, Report, TableData
 from checks.normalize import compact, looks_like_value, read_value
 from checks.template import (
@@ -30,6 +30,7 @@ from checks.template import (
     REVIEW_ROWS,
     ROW_LABELS,
     SECTION_NUMERALS,
+    SECTION_TITLES,
     TEMPLATE_2019,
     TEMPLATE_2019_MARKERS,
     TEMPLATE_2021,
@@ -57,6 +58,8 @@ _AR_ENUM = re.compile(r"^([1-6])[、.,，:：](?!\d)")
 _PART_ENUM = re.compile(r"^第([一二三四五六])部分[、.,，:：]?")
 _PAREN_ENUM = re.compile(r"^[(（]")
 _NUMERAL_OF_DIGIT = dict(zip("123456", SECTION_NUMERALS))
+# The template's own section titles: only these are recognised at the start of a longer paragraph.
+_RUN_IN_TITLES = {numeral: compact(title) for numeral, title in SECTION_TITLES.items()}
 
 
 def _heading_topic(rest: str) -> str | None:
@@ -82,9 +85,13 @@ def heading_of(text: str, *, strict: bool) -> str | None:
     strict: only headings enumerated with Chinese numerals (一、…). Otherwise also "1、总体情况"
     and bare titles ("总体情况"). Parenthesised enumerators（一）are sub-headings, never sections."""
     s = compact(text).lstrip("#*")
-    if not s or len(s) > 40 or _PAREN_ENUM.match(s):
+    if not s or _PAREN_ENUM.match(s):
         return None
-    if s.endswith(("。", "；", ";")):
+    if len(s) > 40 or s.endswith(("。", "；", ";")):
+        # A run-in heading: "<strong>五、存在的主要问题及改进情况</strong>一是……" in one paragraph.
+        m = _CN_ENUM.match(s)
+        if m and s.startswith(_RUN_IN_TITLES[m.group(1)], m.end()):
+            return m.group(1)
         return None
     m = _CN_ENUM.match(s) or _PART_ENUM.match(s)
     if m:
@@ -135,14 +142,22 @@ class Row:
         return self.labels[-1] if self.labels else ""
 
 
-def split_row(cells: list[str], known: Callable[[str], bool] | None = None) -> Row:
+def split_row(cells: list[str], known: Callable[[str], bool] | None = None,
+              joins: Callable[[str, str], bool] | None = None) -> Row:
     """Label cells and the value cells after the last label.
 
     With `known`, the split is made after the last label cell that names a known row, so a
-    wordy cell in a value column ("见附件") stays a (unreadable) value."""
+    wordy cell in a value column ("见附件") stays a (unreadable) value. With `joins`, a label
+    wrapped into two adjacent cells is put back together first."""
     label_idx = [i for i, cell in enumerate(cells) if not looks_like_value(cell)]
     last_label = label_idx[-1] if label_idx else -1
     if known is not None and len(label_idx) > 1 and not known(cells[last_label]):
+        prev = label_idx[-2]
+        if joins is not None and prev == last_label - 1 and joins(cells[prev], cells[last_label]):
+            joined = cells[prev] + cells[last_label]
+            # One label wrapped into two cells ("2.其他法律行政法规" | "禁止公开").
+            labels = [cells[i] for i in label_idx[:-2] if cells[i].strip()]
+            return Row(labels=[*labels, joined], values=cells[last_label + 1:])
         for i in reversed(label_idx[:-1]):
             if known(cells[i]):
                 after = cells[i + 1:]
@@ -261,7 +276,7 @@ def _kind_for_section(section: str | None, previous: str | None) -> str | None:
 
 def _read_row(cells: list[str], kind: str | None, state: _State) -> str | None:
     """Read one table row into `state`; return the table kind in force after it."""
-    row = split_row(cells, _is_known_row)
+    row = split_row(cells, _is_known_row, joins_into_label)
     label_text = compact("".join(row.labels))
     has_values = any(v.strip() for v in row.values)
     marker = _kind_marker(label_text) if label_text else None
@@ -276,6 +291,8 @@ def _read_row(cells: list[str], kind: str | None, state: _State) -> str | None:
         return kind
 
     app_key = match_application_row(row.label) if row.labels else None
+    if app_key and kind != APPLICATIONS and is_generic_label(row.label):
+        app_key = None  # a 合计 / 其他 row of another table
     pro_key = match_proactive_row(row.label) if row.labels else None
     if kind == PROACTIVE and pro_key:
         _store(state.proactive, pro_key, row.values, state)

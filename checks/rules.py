@@ -119,8 +119,9 @@ def review_total(report: Report) -> Iterable[Finding]:
 
 # ---- prose against tables -----------------------------------------------------------------
 
-_CN_NUM = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_N = r"(\d+|[零一二两三四五六七八九十])"
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_N = r"(\d+|[零〇一二两三四五六七八九十百千]+)"
 _UNIT = r"(?:件|条|个|起|宗|份|次|项)"
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+")
 _RECEIVE = r"(?:新收|收到|受理|接到|接收|收悉)"
@@ -134,7 +135,19 @@ _NO_APPLICATIONS = re.compile(r"(?:未|没有|无|零)" + _RECEIVE + r"[^，,]{0
 
 
 def _number(token: str) -> int:
-    return int(token) if token.isdigit() else _CN_NUM[token]
+    """"12", "一", "两", "十二", "二十", "一百零五" → int."""
+    if token.isdigit():
+        return int(token)
+    if not any(ch in _CN_UNIT for ch in token):
+        return int("".join(str(_CN_DIGIT[ch]) for ch in token))  # 二〇 → 20
+    total = digit = 0
+    for ch in token:
+        if ch in _CN_UNIT:
+            total += (digit or 1) * _CN_UNIT[ch]
+            digit = 0
+        else:
+            digit = _CN_DIGIT[ch]
+    return total + digit
 
 
 def _sentences(text: str) -> Iterable[str]:
@@ -163,7 +176,15 @@ _REVIEW_COUNT = re.compile(r"(?:行政复议|复议)(?:案件|申请)?(?:共计|
 _REVIEW_COUNT2 = re.compile(_N + _UNIT + r"(?:政府信息公开)?(?:行政)?复议")
 _LITIGATION_COUNT = re.compile(r"(?:行政诉讼|诉讼)(?:案件)?(?:共计|共|合计)?" + _N + _UNIT)
 _LITIGATION_COUNT2 = re.compile(_N + _UNIT + r"(?:政府信息公开)?(?:行政)?诉讼")
-_NEGATION = re.compile(r"(?:未|没有|无|零)")
+# "未发生…复议", "无…诉讼"; not 未经 (without), 尚未 (not yet) or 无法 (unable), which table
+# headers and row labels are full of (未经复议直接起诉, 尚未审结, 无法提供).
+_NEGATION = re.compile(r"(?:(?<!尚)未(?!经)|没有|无(?!法)|零)")
+_NEGATION_REACH = 30  # characters between the negation and 复议/诉讼
+
+
+def _negated(clause: str, word: str) -> bool:
+    at = clause.find(word)
+    return at > 0 and _NEGATION.search(clause, max(0, at - _NEGATION_REACH), at) is not None
 
 
 def stated_review(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -174,16 +195,15 @@ def stated_review(text: str) -> tuple[list[tuple[int, str]], list[tuple[int, str
         if "公开" not in sent or ("复议" not in sent and "诉讼" not in sent):
             continue
         for clause in re.split(r"[，,]", sent):
-            neg = _NEGATION.search(clause)
             m = _REVIEW_COUNT.search(clause) or _REVIEW_COUNT2.search(clause)
             if m:
                 review.append((_number(m.group(1)), sent))
-            elif neg and "复议" in clause and neg.start() < clause.index("复议"):
+            elif _negated(clause, "复议"):
                 review.append((0, sent))
             m = _LITIGATION_COUNT.search(clause) or _LITIGATION_COUNT2.search(clause)
             if m:
                 litigation.append((_number(m.group(1)), sent))
-            elif neg and "诉讼" in clause and neg.start() < clause.index("诉讼"):
+            elif _negated(clause, "诉讼"):
                 litigation.append((0, sent))
     return review, litigation
 
