@@ -76,6 +76,11 @@ class Document(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     title: str | None = Field(default=None, sa_type=sa.Text)
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    # Crawled documents (revision 0002): the configured site, the article page an attachment was
+    # linked from, and which evidence gave published_at ("发布日期", "PubDate", "list", "first_seen", "url").
+    site: str | None = Field(default=None, sa_type=sa.Text, index=True)
+    source_url: str | None = Field(default=None, sa_type=sa.Text)
+    published_source: str | None = Field(default=None, sa_type=sa.String(32))
 
 
 class Report(SQLModel, table=True):
@@ -131,3 +136,59 @@ class Finding(SQLModel, table=True):
     section: str | None = Field(default=None, sa_type=sa.String(8))  # 一 … 六
     row: str | None = Field(default=None, sa_type=sa.String(64))
     column: str | None = Field(default=None, sa_type=sa.String(64))
+
+
+# ---- crawl state (revision 0002) ------------------------------------------------------------
+
+CRAWL_STATUSES: tuple[str, ...] = ("running", "ok", "partial", "failed")
+
+
+class DocumentVersion(SQLModel, table=True):
+    """Every distinct content ever fetched at a document's URL: a report changed after
+    publication keeps both versions."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (sa.UniqueConstraint("document_id", "content_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
+    content_hash: str = Field(sa_type=sa.String(64))
+    size: int = Field(sa_type=sa.BigInteger)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)  # when this version was first seen
+    data: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # canonical data of this version
+
+
+class HttpState(SQLModel, table=True):
+    """What the crawler knows of one URL (list pages, articles, attachments): validators for
+    conditional GET, the hash of the last content, and when it was first and last seen."""
+
+    __tablename__ = "http_state"
+
+    url: str = Field(sa_type=sa.Text, primary_key=True)
+    site: str | None = Field(default=None, sa_type=sa.Text, index=True)
+    etag: str | None = Field(default=None, sa_type=sa.Text)
+    last_modified: str | None = Field(default=None, sa_type=sa.Text)
+    content_hash: str | None = Field(default=None, sa_type=sa.String(64))
+    status: int | None = None
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CrawlRun(SQLModel, table=True):
+    """One crawl of one site: what it found and what went wrong."""
+
+    __tablename__ = "crawl_run"
+    __table_args__ = (sa.CheckConstraint(_one_of("status", CRAWL_STATUSES), name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(sa_type=sa.Text, index=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="running", sa_type=sa.String(16))
+    pages_fetched: int = 0
+    not_modified: int = 0
+    bytes_received: int = Field(default=0, sa_type=sa.BigInteger)
+    reports_found: int = 0
+    reports_new: int = 0
+    reports_changed: int = 0
+    errors: list[str] = Field(default_factory=list, sa_type=sa.JSON)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from checks import model as cm
-from db.models import CELL_SECTIONS, Agency, Document, Finding, Report, ReportCell
+from db.models import CELL_SECTIONS, Agency, Document, DocumentVersion, Finding, Report, ReportCell
 
 SaveStatus = Literal["created", "updated", "unchanged", "unidentified"]
 RowStatus = Literal["created", "updated", "unchanged"]
@@ -67,8 +67,15 @@ def save_report(
     size: int,
     fetched_at: datetime,
     published_at: datetime | None = None,
+    site: str | None = None,
+    source_url: str | None = None,
+    published_source: str | None = None,
 ) -> SaveResult:
     """Store a checked report and the document it was read from; write only what differs.
+
+    `site`, `source_url` (the article page an attachment was linked from) and
+    `published_source` (the evidence for published_at) record where a crawled document came
+    from. Every new content of a document is also kept as a DocumentVersion.
 
     - The document is keyed by `url` (``file://`` URI of the absolute path for local files).
       Same `content_hash` as stored: its content fields and `fetched_at` stay as they are;
@@ -107,8 +114,13 @@ def save_report(
         title=report.title,
         reported_format=report.format,
         agency_id=agency_id,
+        provenance={"site": site, "source_url": source_url, "published_source": published_source},
     )
     assert document.id is not None
+    if new_content:
+        session.add(DocumentVersion(document_id=document.id, content_hash=content_hash, size=size,
+                                    fetched_at=fetched_at, data=data))
+        session.flush()
 
     if agency is None or report.year is None:
         return SaveResult("unidentified", document.id, document_status, agency_id=agency_id)
@@ -328,6 +340,7 @@ def _upsert_document(
     title: str | None,
     reported_format: str | None,
     agency_id: int | None,
+    provenance: Mapping[str, str | None],
 ) -> tuple[Document, RowStatus, bool]:
     """The document row, what happened to it, and whether its content is new (created or rehashed)."""
     document = session.exec(select(Document).where(Document.url == url)).first()
@@ -341,6 +354,7 @@ def _upsert_document(
             published_at=published_at,
             title=title,
             agency_id=agency_id,
+            **{k: v for k, v in provenance.items() if v is not None},
         )
         session.add(document)
         session.flush()
@@ -365,6 +379,7 @@ def _upsert_document(
         learnt["title"] = title
     if agency_id is not None:
         learnt["agency_id"] = agency_id
+    learnt.update({k: v for k, v in provenance.items() if v is not None})
     changed = _assign(document, **learnt) or new_content
     if changed:
         session.flush()
