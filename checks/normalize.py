@@ -113,3 +113,12 @@ def looks_like_value(raw: str) -> bool:
     if _ENUM.fullmatch(s):
         return False
     return len(s) <= 12
+
+
+def show_number(value: Number | None, *, blank: str) -> str:
+    """A cell value as a supervisor reads it: 3 not 3.0, `blank` for None."""
+    if value is None:
+        return blank
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

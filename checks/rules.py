@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from checks.identity import STATS_PERIOD, years_in
 from checks.model import Finding, Number, Report
-from checks.normalize import compact, nfkc
+from checks.normalize import compact, nfkc, show_number
 from checks.template import (
     APPLICANT_COLUMNS,
     APPLICANT_PARTS,
@@ -32,11 +32,7 @@ Rule = Callable[[Report], Iterable[Finding]]
 
 
 def _fmt(n: Number | None) -> str:
-    if n is None:
-        return "空"
-    if isinstance(n, float) and n.is_integer():
-        return str(int(n))
-    return str(n)
+    return show_number(n, blank="空")
 
 
 def _sum(values: Iterable[Number | None]) -> Number | None:
@@ -150,9 +146,29 @@ def _number(token: str) -> int:
     return total + digit
 
 
-def _sentences(text: str) -> Iterable[str]:
-    for m in _SENTENCE.finditer(compact(text)):
-        yield m.group(0)
+class Sentence(str):
+    """A sentence in compact form (for matching) that remembers how it was written (for quoting)."""
+
+    shown: str
+
+    def __new__(cls, original: str) -> Sentence:
+        self = super().__new__(cls, compact(original))
+        lines = [line.strip() for line in original.split("\n") if line.strip()]
+        # A heading line glued in front of the sentence ("（二）依申请公开情况" + newline) is not quoted.
+        while len(lines) > 1 and len(lines[0]) <= 25 and not re.search(r"[，,]", lines[0]):
+            lines.pop(0)
+        self.shown = "".join(lines)
+        return self
+
+
+_SENTENCE_ORIGINAL = re.compile(r"[^。；;！!？?]+")
+
+
+def _sentences(text: str) -> Iterable[Sentence]:
+    for m in _SENTENCE_ORIGINAL.finditer(text):
+        sent = Sentence(m.group(0))
+        if sent:
+            yield sent
 
 
 def stated_applications(text: str) -> list[tuple[int, str]]:
@@ -233,18 +249,13 @@ def text_table_mismatch(report: Report) -> Iterable[Finding]:
     review_total_ = rl.get("review", {}).get("total")
     lit = _sum([rl.get("litigation_direct", {}).get("total"), rl.get("litigation_after_review", {}).get("total")])
     reviews, litigations = stated_review(text)
-    for n, sent in reviews:
-        if review_total_ is not None and n != review_total_:
+    for stated, table, what, row in ((reviews, review_total_, "行政复议", "review"),
+                                     (litigations, lit, "行政诉讼", "litigation_direct")):
+        wrong = next(((n, sent) for n, sent in stated if table is not None and n != table), None)
+        if wrong is not None:
             yield Finding("text_table_mismatch", "error",
-                          f"正文说行政复议 {n} 件（“{_clip(sent)}”），但表四行政复议总计为 {_fmt(review_total_)}",
-                          "正文 / 四、行政复议 · 总计", None, "review", "total")
-            break
-    for n, sent in litigations:
-        if lit is not None and n != lit:
-            yield Finding("text_table_mismatch", "error",
-                          f"正文说行政诉讼 {n} 件（“{_clip(sent)}”），但表四行政诉讼总计为 {_fmt(lit)}",
-                          "正文 / 四、行政诉讼 · 总计", None, "litigation_direct", "total")
-            break
+                          f"正文说{what} {wrong[0]} 件（“{_clip(wrong[1])}”），但表四{what}总计为 {_fmt(table)}",
+                          f"正文 / 四、{what} · 总计", None, row, "total")
     yield from _proactive_mismatch(report)
 
 
@@ -270,7 +281,8 @@ def _proactive_mismatch(report: Report) -> Iterable[Finding]:
 
 
 def _clip(sentence: str, n: int = 40) -> str:
-    return sentence if len(sentence) <= n else sentence[:n] + "…"
+    shown = getattr(sentence, "shown", sentence)
+    return shown if len(shown) <= n else shown[:n] + "…"
 
 
 # ---- structure --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.model import Number, Report
+from checks.normalize import show_number
 from checks.template import TEMPLATE_2019, TEMPLATE_2021
 
 _SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -10,11 +11,7 @@ _TEMPLATE = {TEMPLATE_2021: "2021年版（国办公开办函〔2021〕30号）",
 
 
 def _n(v: Number | None) -> str:
-    if v is None:
-        return "未填"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    return show_number(v, blank="未填")
 
 
 def summarize(report: Report) -> str:
