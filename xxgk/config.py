@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -24,11 +24,59 @@ class ChecksConfig(BaseModel):
     convert_timeout_s: float = Field(120.0, gt=0)
 
 
+class SiteHints(BaseModel):
+    """Only where discovery fails: name the platform, or a CSS selector for report links."""
+
+    model_config = {"extra": "forbid"}
+
+    platform: Literal["trs", "jcms", "gkmlpt", "plain"] | None = None
+    link_selector: str | None = None  # CSS selector for the <a> elements of report links on list pages
+    body_selector: str | None = None  # CSS selector of the article body
+
+
+class SiteConfig(BaseModel):
+    """One disclosure site (a column of annual reports) to crawl."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(min_length=1)
+    agency: str = Field(min_length=1, description="The publishing agency, or 'portal' for a portal of many agencies.")
+    region_code: str | None = None
+    region_name: str | None = None
+    level: Literal["department", "government", "township"] | None = None
+    list_urls: list[str] = Field(min_length=1)
+    allowed_hosts: list[str] = Field(default_factory=list, description="Extra official hosts (attachments elsewhere).")
+    hints: SiteHints = Field(default_factory=SiteHints)
+
+
+class CrawlerConfig(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    user_agent: str = "xxgk-monitor/0.1 (+{contact_url})"
+    contact_url: str = "https://github.com/xxgk-monitor/xxgk-monitor"
+    concurrency: int = Field(8, ge=1, le=256, description="Requests in flight across all hosts.")
+    per_host_delay_s: float = Field(1.0, ge=0, description="Pause between two requests to the same host.")
+    timeout_s: float = Field(20.0, gt=0)
+    retries: int = Field(3, ge=0, le=10, description="Retries on 5xx, 429 and network errors (never on other 4xx).")
+    backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles each time (Retry-After wins).")
+    max_retry_after_s: float = Field(120.0, ge=0, description="Longest Retry-After honoured; longer means give up.")
+    max_response_mb: float = Field(50.0, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    max_list_pages: int = Field(30, ge=1, description="Pagination limit per list URL.")
+    respect_robots: bool = True
+
+    @property
+    def user_agent_header(self) -> str:
+        return self.user_agent.format(contact_url=self.contact_url)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XXGK_", env_nested_delimiter="__", extra="forbid")
 
     database_url: str = "sqlite:///xxgk.db"
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
+    sites: list[SiteConfig] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
