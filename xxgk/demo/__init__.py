@@ -1,0 +1,60 @@
+"""Fixture disclosure sites served on loopback: the crawler's tests and `xxgk demo`.
+
+    from xxgk.demo import DemoServer, default_sites, sites_config
+
+    with DemoServer(default_sites()) as srv:
+        config = sites_config(srv)     # [[sites]] entries for the running server
+        ...
+
+Four realistic sites (TRS, Hanweb jcms, gkmlpt, plain) with several years of reports, their
+ground truth (`Site.reports`: URL, agency, year, publication date, format, data) and the
+hazards a crawler must survive (`Site.fault_urls`); `many_sites(n)` for the benchmark.
+"""
+
+from __future__ import annotations
+
+from .model import CST, FailTimes, Huge, ListEntry, Page, RateLimited, Redirect, ReportTruth, Site, Slow
+from .server import DemoServer, LoggedRequest, check_loopback, loopback_addresses
+from .sites import default_sites, gkmlpt_site, jcms_site, many_sites, plain_site, trs_site
+
+
+def sites_config(srv: DemoServer, sites: list[Site] | None = None) -> list[dict]:
+    """The `[[sites]]` config entries (name, agency or "portal", region_code, region_name,
+    level, list_urls) for the sites of a running server."""
+    out = []
+    for site in sites if sites is not None else srv.sites:
+        base = srv.base_url(site.name)
+        out.append({
+            "name": site.name,
+            "agency": site.agency,
+            "region_code": site.region_code,
+            "region_name": site.region_name,
+            "level": site.level,
+            "list_urls": [base + path for path in site.list_paths],
+        })  # fmt: skip
+    return out
+
+
+__all__ = [
+    "CST",
+    "DemoServer",
+    "FailTimes",
+    "Huge",
+    "ListEntry",
+    "LoggedRequest",
+    "Page",
+    "RateLimited",
+    "Redirect",
+    "ReportTruth",
+    "Site",
+    "Slow",
+    "check_loopback",
+    "default_sites",
+    "gkmlpt_site",
+    "jcms_site",
+    "loopback_addresses",
+    "many_sites",
+    "plain_site",
+    "sites_config",
+    "trs_site",
+]
