@@ -6,11 +6,11 @@ Nothing here commits: use ``db.engine.session()``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, func, select
 
-from db.models import CrawlRun, Document, DocumentVersion, HttpState
+from db.models import Agency, CrawlRun, Document, DocumentVersion, HttpState
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +40,22 @@ def record_url_state(
     etag: str | None = None,
     last_modified: str | None = None,
     content_hash: str | None = None,
+    kind: str | None = None,
+    title: str | None = None,
+    list_date: date | None = None,
     now: datetime | None = None,
 ) -> None:
     """Remember a fetch. A 304 (content_hash None) keeps the stored validators and hash."""
     now = now or datetime.now(UTC)
     row = session.get(HttpState, url)
     if row is None:
-        session.add(HttpState(url=url, site=site, etag=etag, last_modified=last_modified,
-                              content_hash=content_hash, status=status, first_seen_at=now, checked_at=now))
+        session.add(HttpState(url=url, site=site, kind=kind, title=title, list_date=list_date, etag=etag,
+                              last_modified=last_modified, content_hash=content_hash, status=status,
+                              first_seen_at=now, checked_at=now))
         return
+    row.kind = kind or row.kind
+    row.title = title or row.title
+    row.list_date = list_date or row.list_date
     row.status = status
     row.checked_at = now
     if content_hash is not None:
@@ -61,6 +68,25 @@ def record_url_state(
     session.add(row)
 
 
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    url: str
+    title: str
+    list_date: date | None
+
+
+def known_articles(session: Session, site: str) -> list[KnownArticle]:
+    """Article pages of a site seen in earlier crawls (revisited with conditional GETs even
+    when the list page is unchanged, so edits after publication are noticed)."""
+    rows = session.exec(select(HttpState).where(HttpState.site == site, HttpState.kind == "article")).all()
+    return [KnownArticle(r.url, r.title or "", r.list_date) for r in rows]
+
+
+def list_validators(session: Session, site: str) -> dict[str, tuple[str | None, str | None]]:
+    rows = session.exec(select(HttpState).where(HttpState.site == site, HttpState.kind == "list")).all()
+    return {r.url: (r.etag, r.last_modified) for r in rows}
+
+
 def site_crawled_before(session: Session, site: str) -> bool:
     """Has this site finished a crawl before? (Then "first seen" is close to "published".)"""
     stmt = select(func.count()).select_from(CrawlRun).where(
@@ -71,6 +97,31 @@ def site_crawled_before(session: Session, site: str) -> bool:
 
 def stored_document(session: Session, url: str) -> Document | None:
     return session.exec(select(Document).where(Document.url == url)).first()
+
+
+def attachments_of(session: Session, article_url: str) -> list[str]:
+    """URLs of the report documents that came from this article page's attachments."""
+    return list(session.exec(select(Document.url).where(Document.source_url == article_url)).all())
+
+
+def is_report_source(session: Session, article_url: str) -> bool:
+    """Did this article page give a report, itself or through an attachment?"""
+    stmt = select(func.count()).select_from(Document).where(
+        (Document.url == article_url) | (Document.source_url == article_url)
+    )
+    return session.exec(stmt).one() > 0
+
+
+def describe_agency(session: Session, agency_id: int, *, region_code: str | None, region_name: str | None,
+                    level: str | None) -> None:
+    """Fill in what the site config says of an agency (never erasing what is known)."""
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        return
+    agency.region_code = region_code or agency.region_code
+    agency.region_name = region_name or agency.region_name
+    agency.level = level or agency.level
+    session.add(agency)
 
 
 def version_count(session: Session, url: str) -> int:

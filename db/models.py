@@ -11,7 +11,7 @@ Any change here needs a new revision in ``db/migrations/versions`` —
 
 # No `from __future__ import annotations`: SQLModel resolves relationship annotations at class creation.
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -166,6 +166,9 @@ class HttpState(SQLModel, table=True):
 
     url: str = Field(sa_type=sa.Text, primary_key=True)
     site: str | None = Field(default=None, sa_type=sa.Text, index=True)
+    kind: str | None = Field(default=None, sa_type=sa.String(16))  # "list", "article", "attachment", "robots"
+    title: str | None = Field(default=None, sa_type=sa.Text)  # an article's title on its list page
+    list_date: date | None = Field(default=None, sa_type=sa.Date)  # and the date the list showed
     etag: str | None = Field(default=None, sa_type=sa.Text)
     last_modified: str | None = Field(default=None, sa_type=sa.Text)
     content_hash: str | None = Field(default=None, sa_type=sa.String(64))

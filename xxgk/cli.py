@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from xxgk.config import ConfigError, Settings, load_settings
+
+CST = timezone(timedelta(hours=8))
 
 app = typer.Typer(
     help="xxgk monitor：政府信息公开工作年度报告的检查与监测工具。",
@@ -105,15 +107,10 @@ def check(
 
 def _open_store(settings: Settings):
     """A function that saves one FileResult and returns a one-line Chinese note."""
-    from db.engine import make_engine, session, upgrade
+    from db.engine import session
     from db.store import save_report
 
-    try:
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-    except Exception as exc:  # noqa: BLE001 - any driver/connection error is reported the same way
-        err.print(f"错误：无法打开数据库 {settings.database_url}：{exc}")
-        raise typer.Exit(2) from None
+    engine = _open_engine(settings)
 
     notes = {"created": "已存入数据库（新增）", "updated": "已存入数据库（已更新）",
              "unchanged": "数据库中已有相同内容，未改动", "unidentified": "已存入文件记录；未识别单位或年度，未生成报告记录"}
@@ -127,6 +124,156 @@ def _open_store(settings: Settings):
         return notes.get(outcome.status, outcome.status)
 
     return store
+
+
+@app.command()
+def crawl(
+    site: Annotated[Optional[list[str]], typer.Option("--site", help="只抓取这个站点（配置中的 name），可重复。")] = None,
+    since: Annotated[Optional[int], typer.Option("--since", help="只抓取该年度及以后的报告。", min=2000, max=2100)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """抓取配置中的政务公开站点：找出年度报告，下载、检查并存入数据库；再次抓取只取新增或变化的内容。
+
+    退出状态：0 全部站点成功；1 有站点部分或全部失败（其他站点照常抓取）；2 配置或数据库错误。
+    """
+    settings = _settings(config)
+    sites = settings.sites
+    if site:
+        unknown = [n for n in site if n not in {s.name for s in sites}]
+        if unknown:
+            err.print(f"错误：配置中没有这些站点：{'、'.join(unknown)}（可用：{'、'.join(s.name for s in sites) or '无'}）")
+            raise typer.Exit(2)
+        sites = [s for s in sites if s.name in site]
+    if not sites:
+        err.print("错误：配置中没有要抓取的站点（[[sites]]）；参见 config.example.toml，或运行 xxgk demo 试用")
+        raise typer.Exit(2)
+    results = _run_crawl(settings, sites, since)
+    if any(r.status != "ok" for r in results):
+        raise typer.Exit(1)
+
+
+def _run_crawl(settings: Settings, sites, since: int | None):
+    import asyncio
+
+    from rich.table import Table
+
+    from scraper.crawl import Crawler
+
+    engine = _open_engine(settings)
+    progress = Progress(TextColumn("抓取 {task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=err, transient=True)
+    known: dict[str, tuple[int, int]] = {}
+
+    with progress:
+        task = progress.add_task(f"{len(sites)} 个站点", total=None)
+
+        def hook(site_name: str, done: int, total: int) -> None:
+            known[site_name] = (done, total)
+            progress.update(task, completed=sum(d for d, _ in known.values()),
+                            total=sum(t for _, t in known.values()) or None)
+
+        crawler = Crawler(settings.crawler, engine, soffice=settings.checks.soffice,
+                          convert_timeout=settings.checks.convert_timeout_s, progress=hook)
+        results = asyncio.run(crawler.run(sites, since=since))
+
+    table = Table(title="抓取结果", show_lines=False)
+    for header in ("站点", "状态", "报告", "新增", "变更", "请求", "未变(304)", "流量", "错误"):
+        table.add_column(header)
+    status_names = {"ok": "成功", "partial": "部分失败", "failed": "失败"}
+    for r in results:
+        table.add_row(r.site, status_names.get(r.status, r.status), str(r.reports_found), str(r.reports_new),
+                      str(r.reports_changed), str(r.pages_fetched), str(r.not_modified),
+                      _size(r.bytes_received), str(len(r.errors)))
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=160)  # piped or logged: don't cut site names at 80 columns
+    out.print(table)
+    for r in results:
+        for e in r.errors:
+            print(f"{r.site}：{e}")
+    return results
+
+
+@app.command()
+def demo(
+    database_url: Annotated[
+        str, typer.Option("--database-url", help="演示用数据库（默认单独的 xxgk-demo.db，不混入正式数据）。")
+    ] = "sqlite:///xxgk-demo.db",
+    serve: Annotated[bool, typer.Option("--serve", help="抓取后继续提供演示站点，按 Ctrl-C 结束。")] = False,
+) -> None:
+    """演示完整流程：在本机回环地址上启动四个仿真政务公开站点（TRS、大汉 jcms、广东 gkmlpt、普通站点），
+    抓取、检查并入库，再抓一次以演示增量抓取（第二次应无新增）。不访问任何外部网络。
+    """
+    from xxgk.config import CrawlerConfig, SiteConfig
+    from xxgk.demo import DemoServer, default_sites, sites_config
+
+    err.print("正在启动演示站点（仅本机回环地址）…")
+    with DemoServer(default_sites(), slow_delay=0.5) as srv:
+        srv.wait_warm(120)
+        sites = [SiteConfig(**entry) for entry in sites_config(srv)]
+        settings = Settings(
+            database_url=database_url,
+            crawler=CrawlerConfig(per_host_delay_s=0.05, timeout_s=10, backoff_s=0.2, retries=3),
+            sites=sites,
+        )
+        for site in sites:
+            print(f"  {site.name}：{site.list_urls[0]}")
+        print("\n第一次抓取：")
+        _run_crawl(settings, sites, None)
+        srv.reset_log()
+        print("\n第二次抓取（只取新增或变化的内容）：")
+        _run_crawl(settings, sites, None)
+        print(f"第二次抓取共 {len(srv.requests)} 个请求，传输 {_size(srv.bytes_sent)}。")
+        _print_stored(settings)
+        if serve:
+            err.print("演示站点继续运行，按 Ctrl-C 结束。")
+            try:
+                import time
+
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+
+
+def _print_stored(settings: Settings) -> None:
+    from sqlmodel import select
+
+    from db.engine import make_engine, session
+    from db.models import Agency, Document, Finding, Report
+
+    engine = make_engine(settings.database_url)
+    with session(engine) as s:
+        rows = s.exec(select(Report, Agency, Document)
+                      .join(Agency, Report.agency_id == Agency.id)
+                      .join(Document, Report.document_id == Document.id)
+                      .order_by(Agency.name, Report.year)).all()
+        print(f"\n数据库（{settings.database_url}）中的报告：")
+        for report, agency, document in rows:
+            findings = s.exec(select(Finding).where(Finding.report_id == report.id)).all()
+            rules = "、".join(sorted({f.rule for f in findings})) or "无问题"
+            published = document.published_at.astimezone(CST).date() if document.published_at else "未知"
+            print(f"  {agency.name} {report.year}年度（发布 {published}，{document.format}）：{rules}")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _open_engine(settings: Settings):
+    from db.engine import make_engine, upgrade
+
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver/connection error is reported the same way
+        err.print(f"错误：无法打开数据库 {settings.database_url}：{exc}")
+        raise typer.Exit(2) from None
+    return engine
 
 
 @db_app.command("upgrade")
