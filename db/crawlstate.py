@@ -162,3 +162,67 @@ def finish_run(session: Session, run_id: int, *, status: str, pages_fetched: int
 
 def last_runs(session: Session, limit: int = 50) -> list[CrawlRun]:
     return list(session.exec(select(CrawlRun).order_by(col(CrawlRun.id).desc()).limit(limit)).all())
+
+
+# ---- a site's state in one read, its URL updates in one write ----------------------------------
+
+
+@dataclass(slots=True)
+class SiteState:
+    """What one crawl of a site needs from the database, loaded in one go."""
+
+    crawled_before: bool
+    urls: dict[str, UrlState]  # every URL of the site fetched before
+    validators: dict[str, tuple[str | None, str | None]]  # list pages
+    known: list[KnownArticle]  # article pages seen before
+    report_urls: set[str]  # documents that gave a report
+    attachments: dict[str, list[str]]  # article URL -> its report attachments' URLs
+
+
+@dataclass(frozen=True, slots=True)
+class UrlUpdate:
+    url: str
+    kind: str
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None  # None: not fetched anew (304), keep what is stored
+    title: str | None = None
+    list_date: date | None = None
+
+
+def load_site_state(session: Session, site: str) -> SiteState:
+    rows = session.exec(select(HttpState).where(HttpState.site == site)).all()
+    urls = {r.url: UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at) for r in rows}
+    validators = {r.url: (r.etag, r.last_modified) for r in rows if r.kind == "list"}
+    known = [KnownArticle(r.url, r.title or "", r.list_date) for r in rows if r.kind == "article"]
+    docs = session.exec(select(Document.url, Document.source_url).where(Document.site == site)).all()
+    attachments: dict[str, list[str]] = {}
+    for url, source in docs:
+        if source:
+            attachments.setdefault(source, []).append(url)
+    report_urls = {url for url, _ in docs} | set(attachments)
+    return SiteState(site_crawled_before(session, site), urls, validators, known, report_urls, attachments)
+
+
+def save_url_updates(session: Session, site: str, updates: list[UrlUpdate], now: datetime) -> None:
+    """Apply a crawl's URL updates in one transaction (the last update of a URL wins)."""
+    latest = {u.url: u for u in updates}
+    if not latest:
+        return
+    existing = {r.url: r for r in session.exec(select(HttpState).where(col(HttpState.url).in_(list(latest)))).all()}
+    for url, u in latest.items():
+        row = existing.get(url)
+        if row is None:
+            row = HttpState(url=url, site=site, first_seen_at=now, checked_at=now)
+        row.kind = u.kind or row.kind
+        row.title = u.title or row.title
+        row.list_date = u.list_date or row.list_date
+        row.status = u.status
+        row.checked_at = now
+        if u.content_hash is not None:
+            row.content_hash, row.etag, row.last_modified = u.content_hash, u.etag, u.last_modified
+        else:
+            row.etag = u.etag or row.etag
+            row.last_modified = u.last_modified or row.last_modified
+        session.add(row)

@@ -108,11 +108,9 @@ class ReportCell(SQLModel, table=True):
     """One table cell of a report, so that figures can be queried with plain SQL on any database."""
 
     __tablename__ = "report_cell"
-    __table_args__ = (
-        sa.CheckConstraint(_one_of("section", CELL_SECTIONS), name="section"),
-        # "Which reports have applications/new/total > 0": filter here, then join report by id.
-        sa.Index("ix_report_cell_lookup", "section", "row", "column", "value"),
-    )
+    # No index on (section, row, column): every report writes the same ~230 keys, so such an index
+    # takes a page write per cell on every save. Queries go report (by year) -> primary key.
+    __table_args__ = (sa.CheckConstraint(_one_of("section", CELL_SECTIONS), name="section"),)
 
     report_id: int = Field(foreign_key="report.id", primary_key=True, ondelete="CASCADE")
     section: CellSection = Field(sa_type=sa.String(32), primary_key=True)

@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
-from checks.check import check_document
-from checks.document import ReadError
-from checks.model import Finding, Report
-from checks.parse import NotAReport
-from checks.readers import read_bytes
 from db import crawlstate
 from db.engine import session
-from db.store import save_report
 from scraper.article import Article, parse_article, url_date
 from scraper.http import FetchResult, PoliteClient
 from scraper.listing import ListEntry, ListingError, iter_entries
 from scraper.recognize import is_report_title, report_year
+from scraper.store_job import DocumentJob, JobOutcome, store_document
 from xxgk.config import CrawlerConfig, SiteConfig
 
 CST = timezone(timedelta(hours=8))  # dates on Chinese government sites are Beijing time
@@ -86,6 +83,26 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _check_pool(workers: int) -> Executor | None:
+    """Reading, checking and storing are CPU-bound: worker processes keep them off the event
+    loop's core. forkserver, not fork: the crawler's process may run threads (a server in tests)."""
+    if workers <= 0:
+        return None
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["scraper.store_job"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+@dataclass(slots=True)
+class _SiteCrawl:
+    """One site's crawl in progress: its config, what the database knew, what changed."""
+
+    site: SiteConfig
+    state: crawlstate.SiteState
+    result: SiteResult
+    updates: list[crawlstate.UrlUpdate] = field(default_factory=list)
+
+
 class Crawler:
     """Crawls sites with one PoliteClient and stores results through `engine`."""
 
@@ -93,15 +110,30 @@ class Crawler:
                  convert_timeout: float = 120.0, progress: ProgressHook | None = None):
         self.cfg = cfg
         self.engine = engine
+        self.database_url = engine.url.render_as_string(hide_password=False)
         self.soffice = soffice
         self.convert_timeout = convert_timeout
         self.progress = progress
+        self._pool: Executor | None = None
 
     async def run(self, sites: list[SiteConfig], *, since: int | None = None) -> list[SiteResult]:
-        async with PoliteClient(self.cfg, allowed_hosts(sites)) as client:
-            results = await asyncio.gather(
-                *(self._crawl_site(client, site, since) for site in sites), return_exceptions=True
-            )
+        in_memory = self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:")
+        self._pool = None if in_memory else _check_pool(self.cfg.check_workers)
+        # As many sites at once as requests in flight: each host gets one request at a time anyway,
+        # and a site crawled start to finish keeps its keep-alive connection instead of churning.
+        sites_at_once = asyncio.Semaphore(self.cfg.concurrency)
+
+        async def crawl_one(client: PoliteClient, site: SiteConfig) -> SiteResult:
+            async with sites_at_once:
+                return await self._crawl_site(client, site, since)
+
+        try:
+            async with PoliteClient(self.cfg, allowed_hosts(sites)) as client:
+                results = await asyncio.gather(*(crawl_one(client, site) for site in sites), return_exceptions=True)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
         out: list[SiteResult] = []
         for site, result in zip(sites, results):
             if isinstance(result, BaseException):
@@ -116,14 +148,12 @@ class Crawler:
         result = SiteResult(site.name)
         with session(self.engine) as s:
             run_id = crawlstate.start_run(s, site.name)
-            crawled_before = crawlstate.site_crawled_before(s, site.name)
-            validators = crawlstate.list_validators(s, site.name)
-            known = crawlstate.known_articles(s, site.name)
-        listed = False
+            state = crawlstate.load_site_state(s, site.name)
+        crawl = _SiteCrawl(site, state, result)
         try:
-            entries, listed = await self._list(client, site, result, validators)
+            entries, listed = await self._list(client, crawl)
             # Articles seen before are revisited (conditional GET) even when the list is unchanged.
-            for article in known:
+            for article in state.known:
                 entries.setdefault(article.url, ListEntry(article.title, article.url, article.list_date))
             # Links to other hosts (mirrors, spam copies of gov pages) are not this site's: ignored.
             candidates = [e for e in entries.values() if client.is_allowed(e.url) and self._wanted(e, since)]
@@ -134,7 +164,7 @@ class Crawler:
             async def one(entry: ListEntry) -> None:
                 nonlocal done
                 try:
-                    await self._article(client, site, entry, crawled_before, result)
+                    await self._article(client, crawl, entry)
                 except Exception as exc:  # noqa: BLE001 - one article never stops the site
                     result.errors.append(f"{entry.url}：处理出错（{type(exc).__name__}: {exc}）")
                 done += 1
@@ -142,7 +172,7 @@ class Crawler:
                     self.progress(site.name, done, len(candidates))
 
             await asyncio.gather(*(one(e) for e in candidates))
-            if not listed and not known:
+            if not listed and not state.known:
                 result.status = "failed"
             elif result.errors:
                 result.status = "partial"
@@ -151,6 +181,7 @@ class Crawler:
             result.status = "failed"
         finally:
             with session(self.engine) as s:
+                crawlstate.save_url_updates(s, site.name, crawl.updates, datetime.now(UTC))
                 crawlstate.finish_run(
                     s, run_id, status=result.status, pages_fetched=result.pages_fetched,
                     not_modified=result.not_modified, bytes_received=result.bytes_received,
@@ -159,31 +190,30 @@ class Crawler:
                 )
         return result
 
-    async def _list(self, client: PoliteClient, site: SiteConfig, result: SiteResult,
-                    validators: dict[str, tuple[str | None, str | None]]) -> tuple[dict[str, ListEntry], bool]:
+    async def _list(self, client: PoliteClient, crawl: _SiteCrawl) -> tuple[dict[str, ListEntry], bool]:
         """Entries of all list URLs (conditional GETs), and whether any list could be read."""
         seen: dict[str, ListEntry] = {}
         listed = False
 
         def on_fetch(res: FetchResult) -> None:
-            self._count(res, result)
+            self._count(res, crawl.result)
             if res.error is None:
-                with session(self.engine) as s:
-                    crawlstate.record_url_state(
-                        s, res.url, site=site.name, kind="list", status=res.status, etag=res.etag,
-                        last_modified=res.last_modified,
-                        content_hash=_sha256(res.content) if res.content is not None else None)
+                crawl.updates.append(crawlstate.UrlUpdate(
+                    res.url, "list", res.status, res.etag, res.last_modified,
+                    _sha256(res.content) if res.content is not None and not res.not_modified else None))
 
-        for list_url in site.list_urls:
+        for list_url in crawl.site.list_urls:
             errors: list[str] = []
             try:
-                async for entry in iter_entries(client, list_url, site.hints, max_pages=self.cfg.max_list_pages,
-                                                validators=validators, on_fetch=on_fetch, errors=errors):
+                async for entry in iter_entries(client, list_url, crawl.site.hints,
+                                                max_pages=self.cfg.max_list_pages,
+                                                validators=crawl.state.validators, on_fetch=on_fetch,
+                                                errors=errors):
                     seen.setdefault(entry.url, entry)
                 listed = True
             except ListingError as exc:
-                result.errors.append(f"{list_url}：{exc}")
-            result.errors.extend(errors)
+                crawl.result.errors.append(f"{list_url}：{exc}")
+            crawl.result.errors.extend(errors)
         return seen, listed
 
     @staticmethod
@@ -203,107 +233,78 @@ class Crawler:
         if res.not_modified:
             result.not_modified += 1
 
-    async def _fetch(self, client: PoliteClient, url: str, site: SiteConfig, result: SiteResult, *,
-                     kind: str, entry: ListEntry | None = None) -> tuple[FetchResult, crawlstate.UrlState | None, str | None]:
-        """A conditional GET; records the URL's state. Returns the result, the state before, and
-        the content hash when new content arrived (None for 304s and errors)."""
-        with session(self.engine) as s:
-            state = crawlstate.get_url_state(s, url)
-        res = await client.fetch(url, etag=state.etag if state else None,
-                                 last_modified=state.last_modified if state else None)
-        self._count(res, result)
+    async def _fetch(self, client: PoliteClient, crawl: _SiteCrawl, url: str, *, kind: str,
+                     entry: ListEntry | None = None) -> tuple[FetchResult, crawlstate.UrlState | None, str | None]:
+        """A conditional GET, remembered for the end of the crawl. Returns the result, what was
+        known of the URL before, and the content hash when new content arrived (else None)."""
+        prior = crawl.state.urls.get(url)
+        res = await client.fetch(url, etag=prior.etag if prior else None,
+                                 last_modified=prior.last_modified if prior else None)
+        self._count(res, crawl.result)
         if res.error:
-            result.errors.append(f"{url}：{res.error}")
-            return res, state, None
+            crawl.result.errors.append(f"{url}：{res.error}")
+            return res, prior, None
         digest = _sha256(res.content) if res.content is not None and not res.not_modified else None
-        with session(self.engine) as s:
-            crawlstate.record_url_state(
-                s, url, site=site.name, kind=kind, status=res.status, etag=res.etag,
-                last_modified=res.last_modified, content_hash=digest,
-                title=entry.title if entry else None, list_date=entry.date if entry else None)
-        return res, state, digest
+        crawl.updates.append(crawlstate.UrlUpdate(
+            url, kind, res.status, res.etag, res.last_modified, digest,
+            title=entry.title if entry else None, list_date=entry.date if entry else None))
+        return res, prior, digest
 
     # ---- one article --------------------------------------------------------------------------
 
-    async def _article(self, client: PoliteClient, site: SiteConfig, entry: ListEntry,
-                       crawled_before: bool, result: SiteResult) -> None:
-        res, state, digest = await self._fetch(client, entry.url, site, result, kind="article", entry=entry)
+    async def _article(self, client: PoliteClient, crawl: _SiteCrawl, entry: ListEntry) -> None:
+        res, prior, digest = await self._fetch(client, crawl, entry.url, kind="article", entry=entry)
         if res.error:
             return
         now = datetime.now(UTC)
-        first_seen = state.first_seen_at if state else now
-        documents: list[tuple[str, bytes, str | None, str | None]] = []  # url, content, type, source_url
+        first_seen = prior.first_seen_at if prior else now
+        jobs: list[DocumentJob] = []
         if digest is None:
             # Unchanged page (304): its attachments may still have changed.
-            with session(self.engine) as s:
-                attachment_urls = crawlstate.attachments_of(s, entry.url)
-            article = None
+            attachment_urls = crawl.state.attachments.get(entry.url, [])
             published, source = (_start_of(entry.date), "list") if entry.date else (first_seen, "first_seen")
         else:
             assert res.content is not None
             article = parse_article(res.content, res.final_url, content_type=res.content_type,
-                                    body_selector=site.hints.body_selector)
-            published, source = publication_date(article, entry, res.final_url, first_seen, crawled_before)
-            if state is None or state.content_hash != digest:
-                documents.append((entry.url, res.content, res.content_type, None))
+                                    body_selector=crawl.site.hints.body_selector)
+            published, source = publication_date(article, entry, res.final_url, first_seen,
+                                                 crawl.state.crawled_before)
+            if prior is None or prior.content_hash != digest:
+                jobs.append(self._job(crawl, entry, entry.url, res, None, published, source, now))
             attachment_urls = [a.url for a in article.attachments]
 
         for url in attachment_urls:
-            att, _, att_digest = await self._fetch(client, url, site, result, kind="attachment")
-            if att_digest is not None and att.content is not None:
-                with session(self.engine) as s:
-                    stored = crawlstate.stored_document(s, url)
-                if stored is None or stored.content_hash != att_digest:
-                    documents.append((url, att.content, att.content_type, entry.url))
+            att, att_prior, att_digest = await self._fetch(client, crawl, url, kind="attachment")
+            if att_digest is not None and (att_prior is None or att_prior.content_hash != att_digest):
+                jobs.append(self._job(crawl, entry, url, att, entry.url, published, source, now))
 
-        for url, content, content_type, source_url in documents:
-            report = self._check(url, content, content_type, result, is_attachment=source_url is not None)
-            if report is not None:
-                self._save(site, entry, url, content, report, published, source, source_url, now, result)
-        with session(self.engine) as s:
-            if crawlstate.is_report_source(s, entry.url):
-                result.reports_found += 1
+        outcomes = await asyncio.gather(*(self._store(job) for job in jobs))
+        result = crawl.result
+        for job, outcome in zip(jobs, outcomes):
+            if outcome.error is not None and job.source_url is not None:
+                result.errors.append(f"{job.url}：{outcome.error}")
+            if outcome.status == "new":
+                result.reports_new += 1
+            elif outcome.status == "changed":
+                result.reports_changed += 1
+        if (any(o.status for o in outcomes) or entry.url in crawl.state.report_urls
+                or any(u in crawl.state.report_urls for u in attachment_urls)):
+            result.reports_found += 1
 
-    def _check(self, url: str, content: bytes, content_type: str | None, result: SiteResult,
-               *, is_attachment: bool) -> Report | None:
-        try:
-            doc = read_bytes(content, url, soffice=self.soffice, timeout=self.convert_timeout,
-                             content_type=content_type)
-            return check_document(doc)
-        except NotAReport:
-            return None  # a notice page, a link-only article: not a report itself
-        except ReadError as exc:
-            if is_attachment:
-                result.errors.append(f"{url}：{exc.reason}")
-            return None
+    def _job(self, crawl: _SiteCrawl, entry: ListEntry, url: str, res: FetchResult, source_url: str | None,
+             published: datetime, source: str, now: datetime) -> DocumentJob:
+        assert res.content is not None
+        site = crawl.site
+        return DocumentJob(
+            url=url, content=res.content, content_type=res.content_type, source_url=source_url,
+            site=site.name, site_agency=site.agency, region_code=site.region_code,
+            region_name=site.region_name, level=site.level, list_title=entry.title,
+            list_year=report_year(entry.title), published=published, published_source=source,
+            fetched_at=now, database_url=self.database_url, soffice=self.soffice,
+            convert_timeout=self.convert_timeout,
+        )
 
-    def _save(self, site: SiteConfig, entry: ListEntry, url: str, content: bytes, report: Report,
-              published: datetime, source: str, source_url: str | None, now: datetime,
-              result: SiteResult) -> None:
-        if report.agency is None and site.agency != "portal":
-            report.agency = site.agency
-        if report.year is None:
-            report.year = report_year(entry.title)
-        digest = _sha256(content)
-        with session(self.engine) as s:
-            stored = crawlstate.stored_document(s, url)
-            changed = stored is not None and stored.content_hash != digest
-            if stored is not None and stored.published_at is not None:
-                # The first publication date stands: an edit later does not make a report on time.
-                published, source = stored.published_at, stored.published_source or source
-            if changed or crawlstate.version_count(s, url) > 1:
-                first = stored.fetched_at if stored is not None else now
-                report.findings.append(Finding(
-                    "changed_after_publication", "warning",
-                    f"报告发布后内容被修改过：{first.astimezone(CST):%Y-%m-%d} 抓取的版本与之后抓取的不同，各版本均已保存",
-                    "全文"))
-            outcome = save_report(s, report, url=url, content_hash=digest, size=len(content), fetched_at=now,
-                                  published_at=published, site=site.name, source_url=source_url,
-                                  published_source=source)
-            if report.agency == site.agency and outcome.agency_id is not None:
-                crawlstate.describe_agency(s, outcome.agency_id, region_code=site.region_code,
-                                           region_name=site.region_name, level=site.level)
-        if outcome.status == "created":
-            result.reports_new += 1
-        elif changed and not outcome.superseded:
-            result.reports_changed += 1
+    async def _store(self, job: DocumentJob) -> JobOutcome:
+        if self._pool is None:
+            return store_document(job, self.engine)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, store_document, job)

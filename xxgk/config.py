@@ -64,6 +64,10 @@ class CrawlerConfig(BaseModel):
     max_redirects: int = Field(5, ge=0, le=20)
     max_list_pages: int = Field(30, ge=1, description="Pagination limit per list URL.")
     respect_robots: bool = True
+    check_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64,
+        description="Worker processes that read and check fetched reports (0: in the crawler's own process).",
+    )
 
     @property
     def user_agent_header(self) -> str:

@@ -89,9 +89,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("report_id", "section", "row", "column", name=op.f("pk_report_cell")),
     )
-    with op.batch_alter_table("report_cell") as batch_op:
-        batch_op.create_index("ix_report_cell_lookup", ["section", "row", "column", "value"], unique=False)
-
     op.create_table(
         "finding",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -120,8 +117,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_finding_report_id"))
     op.drop_table("finding")
 
-    with op.batch_alter_table("report_cell") as batch_op:
-        batch_op.drop_index("ix_report_cell_lookup")
     op.drop_table("report_cell")
 
     with op.batch_alter_table("report") as batch_op:

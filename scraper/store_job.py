@@ -1,0 +1,135 @@
+"""Reading, checking and storing one fetched document: the CPU-heavy half of a crawl.
+
+Runs in a worker process (or inline when the crawler has no workers); everything it takes and
+returns is picklable, and each process opens its own database engine once.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from checks.check import check_document
+from checks.document import ReadError
+from checks.model import Finding, Report
+from checks.parse import NotAReport
+from checks.readers import read_bytes
+from db import crawlstate
+from db.engine import make_engine, session
+from db.store import save_report
+
+CST = timezone(timedelta(hours=8))
+
+_ENGINES: dict[str, Engine] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentJob:
+    url: str
+    content: bytes
+    content_type: str | None
+    source_url: str | None  # the article page, for an attachment
+    site: str
+    site_agency: str  # the configured agency, or "portal"
+    region_code: str | None
+    region_name: str | None
+    level: str | None
+    list_title: str
+    list_year: int | None
+    published: datetime
+    published_source: str
+    fetched_at: datetime
+    database_url: str
+    soffice: str = "soffice"
+    convert_timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    url: str
+    status: str | None  # "new", "changed", "unchanged"; None: not a report
+    error: str | None = None  # why a document could not be read
+
+
+def check_bytes(content: bytes, url: str, content_type: str | None, soffice: str,
+                timeout: float) -> tuple[Report | None, str | None]:
+    """(report, None), (None, reason the file is unreadable), or (None, None) for a page that is
+    not a report (a notice, a link-only article)."""
+    try:
+        doc = read_bytes(content, url, soffice=soffice, timeout=timeout, content_type=content_type)
+        return check_document(doc), None
+    except NotAReport:
+        return None, None
+    except ReadError as exc:
+        return None, exc.reason
+
+
+def engine_for(database_url: str) -> Engine:
+    engine = _ENGINES.get(database_url)
+    if engine is None:
+        engine = _ENGINES[database_url] = make_engine(database_url)
+    return engine
+
+
+def store_document(job: DocumentJob, engine: Engine | None = None) -> JobOutcome:
+    report, reason = check_bytes(job.content, job.url, job.content_type, job.soffice, job.convert_timeout)
+    if report is None:
+        return JobOutcome(job.url, None, reason)
+    if report.agency is None and job.site_agency != "portal":
+        report.agency = job.site_agency
+    if report.year is None:
+        report.year = job.list_year
+    engine = engine or engine_for(job.database_url)
+    # Workers save in parallel: two may create the same new agency, or the same report from an
+    # inline page and its PDF, at once. The loser's transaction rolls back whole; saving again
+    # then finds the winner's rows.
+    for attempt in range(_SAVE_ATTEMPTS):
+        try:
+            return _save(job, report, engine)
+        except (IntegrityError, OperationalError):
+            if attempt == _SAVE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+_SAVE_ATTEMPTS = 4
+
+
+def _save(job: DocumentJob, report: Report, engine: Engine) -> JobOutcome:
+    report = copy.deepcopy(report)  # a retry must start from the checker's findings
+    digest = hashlib.sha256(job.content).hexdigest()
+    published, source = job.published, job.published_source
+    with session(engine) as s:
+        stored = crawlstate.stored_document(s, job.url)
+        changed = stored is not None and stored.content_hash != digest
+        if stored is not None and stored.published_at is not None:
+            # The first publication date stands: an edit later does not make a report on time.
+            published, source = stored.published_at, stored.published_source or source
+        if changed or crawlstate.version_count(s, job.url) > 1:
+            first = stored.fetched_at if stored is not None else job.fetched_at
+            report.findings.append(Finding(
+                "changed_after_publication", "warning",
+                f"报告发布后内容被修改过：{first.astimezone(CST):%Y-%m-%d} 抓取的版本与之后抓取的不同，各版本均已保存",
+                "全文"))
+        outcome = save_report(s, report, url=job.url, content_hash=digest, size=len(job.content),
+                              fetched_at=job.fetched_at, published_at=published, site=job.site,
+                              source_url=job.source_url, published_source=source)
+        if report.agency == job.site_agency and outcome.agency_id is not None:
+            crawlstate.describe_agency(s, outcome.agency_id, region_code=job.region_code,
+                                       region_name=job.region_name, level=job.level)
+    if outcome.status == "created":
+        return JobOutcome(job.url, "new")
+    if changed and not outcome.superseded:
+        return JobOutcome(job.url, "changed")
+    return JobOutcome(job.url, "unchanged")
+
+
+def list_date_to_datetime(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=CST)
