@@ -10,11 +10,10 @@ import sys
 import pytest
 
 from checks.check import check_document
-from checks.document import Paragraph, Table
 from checks.readers import read_bytes
-from checks.readers.text import read_text
 from conftest import SEEDS, assert_matches, expected_for
-from xxgk.render import RENDERERS, TableSlot, render, spec_from_expected, synthetic_spec
+from xxgk.demo.content import seed_body
+from xxgk.render import RENDERERS, render, spec_from_expected, synthetic_spec
 
 FORMATS = sorted(RENDERERS)
 DATA_KEYS = ("agency", "year", "template", "sections", "proactive", "applications", "review_litigation")
@@ -22,27 +21,8 @@ DATA_KEYS = ("agency", "year", "template", "sections", "proactive", "application
 COMPLETE_SEEDS = [s for s in SEEDS if not s.stem.startswith("003")]
 
 
-def _kind(table: Table) -> str:
-    text = "".join(c.text for row in table.rows[:3] for c in row)
-    if "第二十条" in text:
-        return "proactive"
-    if "勾稽" in text or "申请人" in text:
-        return "applications"
-    return "review_litigation"
-
-
 def body_of_seed(seed) -> list:
-    """The seed's prose in order, with its three tables as slots."""
-    doc = read_text(seed.read_text(encoding="utf-8"), str(seed))
-    body: list = []
-    for block in doc.blocks:
-        if isinstance(block, Paragraph):
-            body.append(block.text.lstrip("# "))
-        elif isinstance(block, Table):
-            slot = TableSlot(_kind(block))
-            if slot not in body:
-                body.append(slot)
-    return body
+    return seed_body(seed.read_text(encoding="utf-8"), str(seed))
 
 
 def read_rendered(spec, fmt: str):

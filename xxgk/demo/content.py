@@ -149,7 +149,8 @@ def _table_kind(table) -> str:
     return "review_litigation"
 
 
-def _seed_body(text: str, source: str) -> list:
+def seed_body(text: str, source: str) -> list:
+    """A seed report's prose in order, with its three tables as `TableSlot`s."""
     from checks.document import Paragraph, Table
     from checks.readers.text import read_text
 
@@ -177,7 +178,7 @@ def load_seeds() -> dict[str, SeedReport]:
     try:
         for path in sorted((root / "seeds").glob("*.txt")):
             expected = json.loads((root / "expected" / f"{path.stem}.json").read_text(encoding="utf-8"))
-            spec = spec_from_expected(expected, _seed_body(path.read_text(encoding="utf-8"), str(path)))
+            spec = spec_from_expected(expected, seed_body(path.read_text(encoding="utf-8"), str(path)))
             seeds[path.stem[:3]] = SeedReport(
                 path.stem, spec, tuple(expected.get("findings_required") or ())
             )
