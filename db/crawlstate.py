@@ -22,6 +22,7 @@ class UrlState:
     last_modified: str | None
     content_hash: str | None
     first_seen_at: datetime
+    checked_at: datetime | None = None
 
 
 def get_url_state(session: Session, url: str) -> UrlState | None:
@@ -193,7 +194,8 @@ class UrlUpdate:
 
 def load_site_state(session: Session, site: str) -> SiteState:
     rows = session.exec(select(HttpState).where(HttpState.site == site)).all()
-    urls = {r.url: UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at) for r in rows}
+    urls = {r.url: UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at, r.checked_at)
+            for r in rows}
     validators = {r.url: (r.etag, r.last_modified) for r in rows if r.kind == "list"}
     known = [KnownArticle(r.url, r.title or "", r.list_date) for r in rows if r.kind == "article"]
     docs = session.exec(select(Document.url, Document.source_url).where(Document.site == site)).all()

@@ -152,9 +152,17 @@ class Crawler:
         crawl = _SiteCrawl(site, state, result)
         try:
             entries, listed = await self._list(client, crawl)
-            # Articles seen before are revisited (conditional GET) even when the list is unchanged.
+            # Known articles an unchanged list no longer shows us are revisited (conditional GET)
+            # once their last check is older than recheck_after_days, to notice later edits.
+            due = datetime.now(UTC) - timedelta(days=self.cfg.recheck_after_days)
             for article in state.known:
-                entries.setdefault(article.url, ListEntry(article.title, article.url, article.list_date))
+                if article.url in entries:
+                    continue
+                checked = state.urls[article.url].checked_at if article.url in state.urls else None
+                if self.cfg.recheck_after_days == 0 or checked is None or checked <= due:
+                    entries[article.url] = ListEntry(article.title, article.url, article.list_date)
+                elif article.url in state.report_urls:
+                    result.reports_found += 1  # known, unchanged list, checked recently: still found
             # Links to other hosts (mirrors, spam copies of gov pages) are not this site's: ignored.
             candidates = [e for e in entries.values() if client.is_allowed(e.url) and self._wanted(e, since)]
             done = 0

@@ -37,9 +37,9 @@ def _sites(srv) -> list[SiteConfig]:
     return [SiteConfig(**entry) for entry in sites_config(srv)]
 
 
-def _crawl(srv, engine, *, since=None, timeout=10.0, sites=None):
+def _crawl(srv, engine, *, since=None, timeout=10.0, sites=None, recheck_after_days=7.0):
     cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=timeout, backoff_s=0.05, retries=3, max_response_mb=20,
-                        concurrency=8)
+                        concurrency=8, recheck_after_days=recheck_after_days)
     crawler = Crawler(cfg, engine)
     return {r.site: r for r in asyncio.run(crawler.run(sites or _sites(srv), since=since))}
 
@@ -126,17 +126,30 @@ def test_crawl_runs_are_recorded(first):
 
 
 def test_second_crawl_fetches_almost_nothing_and_creates_nothing(server, first):
-    engine, _, first_log = first
+    engine, results_first, first_log = first
     first_bytes = sum(q.bytes for q in first_log)
     server.reset_log()
     server.reset_faults()
     before = _stored(engine)
     results = _crawl(server, engine)
     assert all(r.reports_new == 0 and r.reports_changed == 0 for r in results.values())
+    assert {s: r.reports_found for s, r in results.items()} == {s: r.reports_found for s, r in results_first.items()}
     assert _stored(engine) == before
     second_bytes = sum(q.bytes for q in server.requests)
     assert second_bytes < 0.05 * first_bytes, (second_bytes, first_bytes)
-    assert sum(1 for q in server.requests if q.status == 304) > 10
+    # Unchanged lists answer 304 and the reports on them were checked moments ago: not refetched.
+    assert all(q.conditional and q.status == 304 for q in server.requests if q.path != "/robots.txt")
+    assert len(server.requests) < len(first_log) / 3
+
+
+def test_known_reports_are_revalidated_when_due(server, first):
+    engine, _, _ = first
+    server.reset_log()
+    results = _crawl(server, engine, recheck_after_days=0)
+    assert all(r.reports_new == 0 and r.reports_changed == 0 for r in results.values())
+    revalidated = [q for q in server.requests if q.status == 304 and "/art/" in q.path]
+    assert len(revalidated) >= 5  # jcms report pages: conditional GETs, no bodies
+    assert all(q.conditional for q in revalidated)
 
 
 def test_changed_report_is_a_new_version_and_a_finding(server, first):
@@ -149,7 +162,8 @@ def test_changed_report_is_a_new_version_and_a_finding(server, first):
         return spec
 
     server.change_report(site.name, truth, edit)
-    results = _crawl(server, engine, sites=[s for s in _sites(server) if s.name == site.name])
+    # The list page is unchanged: the edit is noticed when the report page is revalidated.
+    results = _crawl(server, engine, sites=[s for s in _sites(server) if s.name == site.name], recheck_after_days=0)
     assert results[site.name].reports_changed == 1
     with session(engine) as s:
         doc = s.exec(select(Document).where(Document.url == server.base_url(site.name) + truth.document)).one()

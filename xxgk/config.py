@@ -64,6 +64,11 @@ class CrawlerConfig(BaseModel):
     max_redirects: int = Field(5, ge=0, le=20)
     max_list_pages: int = Field(30, ge=1, description="Pagination limit per list URL.")
     respect_robots: bool = True
+    recheck_after_days: float = Field(
+        7.0, ge=0,
+        description="Revisit a known report page that its unchanged list still shows after this many days "
+                    "(to notice edits after publication); 0: on every crawl.",
+    )
     check_workers: int = Field(
         default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64,
         description="Worker processes that read and check fetched reports (0: in the crawler's own process).",
