@@ -136,11 +136,16 @@ def version_count(session: Session, url: str) -> int:
 
 
 def start_run(session: Session, site: str) -> int:
-    run = CrawlRun(site=site, started_at=datetime.now(UTC))
-    session.add(run)
+    return start_runs(session, [site])[site]
+
+
+def start_runs(session: Session, sites: list[str]) -> dict[str, int]:
+    """A 'running' crawl_run row per site, in one flush."""
+    now = datetime.now(UTC)
+    runs = {site: CrawlRun(site=site, started_at=now) for site in sites}
+    session.add_all(runs.values())
     session.flush()
-    assert run.id is not None
-    return run.id
+    return {site: run.id for site, run in runs.items() if run.id is not None}
 
 
 def finish_run(session: Session, run_id: int, *, status: str, pages_fetched: int, not_modified: int,
@@ -192,19 +197,35 @@ class UrlUpdate:
     list_date: date | None = None
 
 
-def load_site_state(session: Session, site: str) -> SiteState:
-    rows = session.exec(select(HttpState).where(HttpState.site == site)).all()
-    urls = {r.url: UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at, r.checked_at)
-            for r in rows}
-    validators = {r.url: (r.etag, r.last_modified) for r in rows if r.kind == "list"}
-    known = [KnownArticle(r.url, r.title or "", r.list_date) for r in rows if r.kind == "article"]
-    docs = session.exec(select(Document.url, Document.source_url).where(Document.site == site)).all()
-    attachments: dict[str, list[str]] = {}
-    for url, source in docs:
+def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]:
+    """Every site's state in three queries, whatever the number of sites."""
+    states = {name: SiteState(False, {}, {}, [], set(), {}) for name in sites}
+    if not sites:
+        return states
+    for r in session.exec(select(HttpState).where(col(HttpState.site).in_(sites))).all():
+        st = states[r.site or ""]
+        st.urls[r.url] = UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at, r.checked_at)
+        if r.kind == "list":
+            st.validators[r.url] = (r.etag, r.last_modified)
+        elif r.kind == "article":
+            st.known.append(KnownArticle(r.url, r.title or "", r.list_date))
+    docs = session.exec(select(Document.site, Document.url, Document.source_url)
+                        .where(col(Document.site).in_(sites))).all()
+    for site, url, source in docs:
+        st = states[site or ""]
+        st.report_urls.add(url)
         if source:
-            attachments.setdefault(source, []).append(url)
-    report_urls = {url for url, _ in docs} | set(attachments)
-    return SiteState(site_crawled_before(session, site), urls, validators, known, report_urls, attachments)
+            st.attachments.setdefault(source, []).append(url)
+            st.report_urls.add(source)
+    finished = session.exec(select(CrawlRun.site).where(col(CrawlRun.site).in_(sites),
+                                                        col(CrawlRun.finished_at).is_not(None)).distinct()).all()
+    for site in finished:
+        states[site].crawled_before = True
+    return states
+
+
+def load_site_state(session: Session, site: str) -> SiteState:
+    return load_site_states(session, [site])[site]
 
 
 def save_url_updates(session: Session, site: str, updates: list[UrlUpdate], now: datetime) -> None:

@@ -83,6 +83,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_FLUSH_SITES = 50  # finished sites written per transaction
+
+
 def _check_pool(workers: int) -> Executor | None:
     """Reading, checking and storing are CPU-bound: worker processes keep them off the event
     loop's core. forkserver, not fork: the crawler's process may run threads (a server in tests)."""
@@ -119,18 +122,45 @@ class Crawler:
     async def run(self, sites: list[SiteConfig], *, since: int | None = None) -> list[SiteResult]:
         in_memory = self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:")
         self._pool = None if in_memory else _check_pool(self.cfg.check_workers)
+        names = [site.name for site in sites]
+        with session(self.engine) as s:
+            run_ids = crawlstate.start_runs(s, names)
+            states = crawlstate.load_site_states(s, names)
+        finished: list[tuple[str, int, SiteResult, list[crawlstate.UrlUpdate]]] = []
+
+        def flush() -> None:
+            """Finished sites' URL updates and crawl_run rows, many sites per transaction."""
+            if not finished:
+                return
+            with session(self.engine) as s:
+                now = datetime.now(UTC)
+                for name, run_id, result, updates in finished:
+                    crawlstate.save_url_updates(s, name, updates, now)
+                    crawlstate.finish_run(
+                        s, run_id, status=result.status, pages_fetched=result.pages_fetched,
+                        not_modified=result.not_modified, bytes_received=result.bytes_received,
+                        reports_found=result.reports_found, reports_new=result.reports_new,
+                        reports_changed=result.reports_changed, errors=result.errors)
+            finished.clear()
+
         # As many sites at once as requests in flight: each host gets one request at a time anyway,
         # and a site crawled start to finish keeps its keep-alive connection instead of churning.
         sites_at_once = asyncio.Semaphore(self.cfg.concurrency)
 
         async def crawl_one(client: PoliteClient, site: SiteConfig) -> SiteResult:
             async with sites_at_once:
-                return await self._crawl_site(client, site, since)
+                crawl = _SiteCrawl(site, states[site.name], SiteResult(site.name))
+                await self._crawl_site(client, crawl, since)
+                finished.append((site.name, run_ids[site.name], crawl.result, crawl.updates))
+                if len(finished) >= _FLUSH_SITES:
+                    flush()
+                return crawl.result
 
         try:
             async with PoliteClient(self.cfg, allowed_hosts(sites)) as client:
                 results = await asyncio.gather(*(crawl_one(client, site) for site in sites), return_exceptions=True)
         finally:
+            flush()
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
@@ -144,12 +174,8 @@ class Crawler:
 
     # ---- one site ---------------------------------------------------------------------------
 
-    async def _crawl_site(self, client: PoliteClient, site: SiteConfig, since: int | None) -> SiteResult:
-        result = SiteResult(site.name)
-        with session(self.engine) as s:
-            run_id = crawlstate.start_run(s, site.name)
-            state = crawlstate.load_site_state(s, site.name)
-        crawl = _SiteCrawl(site, state, result)
+    async def _crawl_site(self, client: PoliteClient, crawl: _SiteCrawl, since: int | None) -> None:
+        site, state, result = crawl.site, crawl.state, crawl.result
         try:
             entries, listed = await self._list(client, crawl)
             # Known articles an unchanged list no longer shows us are revisited (conditional GET)
@@ -187,16 +213,6 @@ class Crawler:
         except Exception as exc:  # noqa: BLE001 - a broken site is a result, not a crash
             result.errors.append(f"抓取中断：{type(exc).__name__}: {exc}")
             result.status = "failed"
-        finally:
-            with session(self.engine) as s:
-                crawlstate.save_url_updates(s, site.name, crawl.updates, datetime.now(UTC))
-                crawlstate.finish_run(
-                    s, run_id, status=result.status, pages_fetched=result.pages_fetched,
-                    not_modified=result.not_modified, bytes_received=result.bytes_received,
-                    reports_found=result.reports_found, reports_new=result.reports_new,
-                    reports_changed=result.reports_changed, errors=result.errors,
-                )
-        return result
 
     async def _list(self, client: PoliteClient, crawl: _SiteCrawl) -> tuple[dict[str, ListEntry], bool]:
         """Entries of all list URLs (conditional GETs), and whether any list could be read."""
