@@ -7,6 +7,7 @@ rather than treating the blank as 0.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Callable, Iterable
 
 from checks.identity import STATS_PERIOD, years_in
@@ -164,11 +165,10 @@ class Sentence(str):
 _SENTENCE_ORIGINAL = re.compile(r"[^。；;！!？?]+")
 
 
-def _sentences(text: str) -> Iterable[Sentence]:
-    for m in _SENTENCE_ORIGINAL.finditer(text):
-        sent = Sentence(m.group(0))
-        if sent:
-            yield sent
+@lru_cache(maxsize=8)
+def _sentences(text: str) -> tuple[Sentence, ...]:
+    """The text's sentences, split once per report (several rules read them)."""
+    return tuple(sent for m in _SENTENCE_ORIGINAL.finditer(text) if (sent := Sentence(m.group(0))))
 
 
 def stated_applications(text: str) -> list[tuple[int, str]]:

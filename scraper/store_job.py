@@ -103,7 +103,8 @@ _SAVE_ATTEMPTS = 4
 
 
 def _save(job: DocumentJob, report: Report, engine: Engine) -> JobOutcome:
-    report = copy.deepcopy(report)  # a retry must start from the checker's findings
+    report = copy.copy(report)  # a retry must start from the checker's findings
+    report.findings = list(report.findings)
     digest = hashlib.sha256(job.content).hexdigest()
     published, source = job.published, job.published_source
     with session(engine) as s:
@@ -112,7 +113,7 @@ def _save(job: DocumentJob, report: Report, engine: Engine) -> JobOutcome:
         if stored is not None and stored.published_at is not None:
             # The first publication date stands: an edit later does not make a report on time.
             published, source = stored.published_at, stored.published_source or source
-        if changed or crawlstate.version_count(s, job.url) > 1:
+        if changed or (stored is not None and crawlstate.version_count(s, job.url) > 1):
             first = stored.fetched_at if stored is not None else job.fetched_at
             report.findings.append(Finding(
                 "changed_after_publication", "warning",
