@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Any, Literal
+
+# Beijing time: the dates printed on Chinese government sites and the statutory deadlines.
+CST = timezone(timedelta(hours=8))
 
 Number = int | float
 Severity = Literal["error", "warning", "info"]

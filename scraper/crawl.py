@@ -13,11 +13,12 @@ import multiprocessing
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
+from checks.model import CST
 from db import crawlstate
 from db.engine import session
 from scraper.article import Article, parse_article, url_date
@@ -27,7 +28,6 @@ from scraper.recognize import is_report_title, report_year
 from scraper.store_job import DocumentJob, JobOutcome, store_document
 from xxgk.config import CrawlerConfig, SiteConfig
 
-CST = timezone(timedelta(hours=8))  # dates on Chinese government sites are Beijing time
 
 
 @dataclass(slots=True)

@@ -10,21 +10,19 @@ import copy
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from checks.check import check_document
 from checks.document import ReadError
-from checks.model import Finding, Report
+from checks.model import CST, Finding, Report
 from checks.parse import NotAReport
 from checks.readers import read_bytes
 from db import crawlstate
 from db.engine import make_engine, session
 from db.store import save_report
-
-CST = timezone(timedelta(hours=8))
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -130,7 +128,3 @@ def _save(job: DocumentJob, report: Report, engine: Engine) -> JobOutcome:
     if changed and not outcome.superseded:
         return JobOutcome(job.url, "changed")
     return JobOutcome(job.url, "unchanged")
-
-
-def list_date_to_datetime(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=CST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,8 +14,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from xxgk.config import ConfigError, Settings, load_settings
-
-CST = timezone(timedelta(hours=8))
 
 app = typer.Typer(
     help="xxgk monitor：政府信息公开工作年度报告的检查与监测工具。",
@@ -239,6 +237,7 @@ def demo(
 def _print_stored(settings: Settings) -> None:
     from sqlmodel import select
 
+    from checks.model import CST
     from db.engine import make_engine, session
     from db.models import Agency, Document, Finding, Report
 
