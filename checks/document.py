@@ -64,9 +64,12 @@ class ReadError(Exception):
     """A file that cannot be turned into a Document. The message is a one-line reason in
     Chinese that a supervisor understands (e.g. "PDF 没有文字层（可能是扫描件），需要先做 OCR")."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, retryable: bool = False):
         super().__init__(reason)
         self.reason = reason
+        # True when the file may read fine later (LibreOffice missing or too slow this time),
+        # False when the file itself is the problem.
+        self.retryable = retryable
 
 
 def expand_grid(table: Table) -> list[list[Cell | None]]:

@@ -10,7 +10,7 @@ from checks.check import check_document
 from checks.document import ReadError
 from checks.model import Report
 from checks.parse import NotAReport
-from checks.readers import read_path
+from checks.readers import load_file, read_bytes
 
 
 @dataclass(slots=True)
@@ -32,14 +32,12 @@ def check_file(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout:
     if path.is_dir():
         return FileResult(path, error="这是一个目录，不是文件")
     try:
-        doc = read_path(path, max_bytes=max_bytes, soffice=soffice, timeout=timeout)
-        report = check_document(doc)
+        data = load_file(path, max_bytes=max_bytes)  # read once: the hash is of the bytes checked
+        report = check_document(read_bytes(data, str(path), soffice=soffice, timeout=timeout))
     except ReadError as exc:
         return FileResult(path, error=exc.reason)
     except NotAReport as exc:
         return FileResult(path, error=str(exc))
     except PermissionError:
         return FileResult(path, error="没有读取权限")
-    with path.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
-    return FileResult(path, report=report, content_hash=digest, size=path.stat().st_size)
+    return FileResult(path, report=report, content_hash=hashlib.sha256(data).hexdigest(), size=len(data))

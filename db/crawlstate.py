@@ -25,50 +25,6 @@ class UrlState:
     checked_at: datetime | None = None
 
 
-def get_url_state(session: Session, url: str) -> UrlState | None:
-    row = session.get(HttpState, url)
-    if row is None:
-        return None
-    return UrlState(row.url, row.etag, row.last_modified, row.content_hash, row.first_seen_at)
-
-
-def record_url_state(
-    session: Session,
-    url: str,
-    *,
-    site: str | None,
-    status: int | None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    content_hash: str | None = None,
-    kind: str | None = None,
-    title: str | None = None,
-    list_date: date | None = None,
-    now: datetime | None = None,
-) -> None:
-    """Remember a fetch. A 304 (content_hash None) keeps the stored validators and hash."""
-    now = now or datetime.now(UTC)
-    row = session.get(HttpState, url)
-    if row is None:
-        session.add(HttpState(url=url, site=site, kind=kind, title=title, list_date=list_date, etag=etag,
-                              last_modified=last_modified, content_hash=content_hash, status=status,
-                              first_seen_at=now, checked_at=now))
-        return
-    row.kind = kind or row.kind
-    row.title = title or row.title
-    row.list_date = list_date or row.list_date
-    row.status = status
-    row.checked_at = now
-    if content_hash is not None:
-        row.content_hash = content_hash
-        row.etag = etag
-        row.last_modified = last_modified
-    elif etag or last_modified:
-        row.etag = etag or row.etag
-        row.last_modified = last_modified or row.last_modified
-    session.add(row)
-
-
 @dataclass(frozen=True, slots=True)
 class KnownArticle:
     url: str
@@ -76,41 +32,8 @@ class KnownArticle:
     list_date: date | None
 
 
-def known_articles(session: Session, site: str) -> list[KnownArticle]:
-    """Article pages of a site seen in earlier crawls (revisited with conditional GETs even
-    when the list page is unchanged, so edits after publication are noticed)."""
-    rows = session.exec(select(HttpState).where(HttpState.site == site, HttpState.kind == "article")).all()
-    return [KnownArticle(r.url, r.title or "", r.list_date) for r in rows]
-
-
-def list_validators(session: Session, site: str) -> dict[str, tuple[str | None, str | None]]:
-    rows = session.exec(select(HttpState).where(HttpState.site == site, HttpState.kind == "list")).all()
-    return {r.url: (r.etag, r.last_modified) for r in rows}
-
-
-def site_crawled_before(session: Session, site: str) -> bool:
-    """Has this site finished a crawl before? (Then "first seen" is close to "published".)"""
-    stmt = select(func.count()).select_from(CrawlRun).where(
-        CrawlRun.site == site, col(CrawlRun.finished_at).is_not(None)
-    )
-    return session.exec(stmt).one() > 0
-
-
 def stored_document(session: Session, url: str) -> Document | None:
     return session.exec(select(Document).where(Document.url == url)).first()
-
-
-def attachments_of(session: Session, article_url: str) -> list[str]:
-    """URLs of the report documents that came from this article page's attachments."""
-    return list(session.exec(select(Document.url).where(Document.source_url == article_url)).all())
-
-
-def is_report_source(session: Session, article_url: str) -> bool:
-    """Did this article page give a report, itself or through an attachment?"""
-    stmt = select(func.count()).select_from(Document).where(
-        (Document.url == article_url) | (Document.source_url == article_url)
-    )
-    return session.exec(stmt).one() > 0
 
 
 def describe_agency(session: Session, agency_id: int, *, region_code: str | None, region_name: str | None,
@@ -133,10 +56,6 @@ def version_count(session: Session, url: str) -> int:
         .where(Document.url == url)
     )
     return session.exec(stmt).one()
-
-
-def start_run(session: Session, site: str) -> int:
-    return start_runs(session, [site])[site]
 
 
 def start_runs(session: Session, sites: list[str]) -> dict[str, int]:
@@ -166,10 +85,6 @@ def finish_run(session: Session, run_id: int, *, status: str, pages_fetched: int
     session.add(run)
 
 
-def last_runs(session: Session, limit: int = 50) -> list[CrawlRun]:
-    return list(session.exec(select(CrawlRun).order_by(col(CrawlRun.id).desc()).limit(limit)).all())
-
-
 # ---- a site's state in one read, its URL updates in one write ----------------------------------
 
 
@@ -195,6 +110,7 @@ class UrlUpdate:
     content_hash: str | None  # None: not fetched anew (304), keep what is stored
     title: str | None = None
     list_date: date | None = None
+    forget: bool = False  # the fetch or the check failed: drop validators and hash so it is retried
 
 
 def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]:
@@ -224,28 +140,27 @@ def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]
     return states
 
 
-def load_site_state(session: Session, site: str) -> SiteState:
-    return load_site_states(session, [site])[site]
-
-
 def save_url_updates(session: Session, site: str, updates: list[UrlUpdate], now: datetime) -> None:
-    """Apply a crawl's URL updates in one transaction (the last update of a URL wins)."""
-    latest = {u.url: u for u in updates}
-    if not latest:
+    """Apply a crawl's URL updates in one transaction, in order: a later update of a URL refines
+    an earlier one (a 'forget' after a failed check keeps the title the list gave)."""
+    if not updates:
         return
-    existing = {r.url: r for r in session.exec(select(HttpState).where(col(HttpState.url).in_(list(latest)))).all()}
-    for url, u in latest.items():
-        row = existing.get(url)
+    urls = list({u.url for u in updates})
+    rows = {r.url: r for r in session.exec(select(HttpState).where(col(HttpState.url).in_(urls))).all()}
+    for u in updates:
+        row = rows.get(u.url)
         if row is None:
-            row = HttpState(url=url, site=site, first_seen_at=now, checked_at=now)
+            row = rows[u.url] = HttpState(url=u.url, site=site, first_seen_at=now, checked_at=now)
         row.kind = u.kind or row.kind
         row.title = u.title or row.title
         row.list_date = u.list_date or row.list_date
-        row.status = u.status
+        row.status = u.status if u.status is not None else row.status
         row.checked_at = now
-        if u.content_hash is not None:
+        if u.forget:
+            row.content_hash = row.etag = row.last_modified = None
+        elif u.content_hash is not None:
             row.content_hash, row.etag, row.last_modified = u.content_hash, u.etag, u.last_modified
         else:
             row.etag = u.etag or row.etag
             row.last_modified = u.last_modified or row.last_modified
-        session.add(row)
+    session.add_all(rows.values())

@@ -12,6 +12,7 @@ import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -184,8 +185,9 @@ class Crawler:
             for article in state.known:
                 if article.url in entries:
                     continue
-                checked = state.urls[article.url].checked_at if article.url in state.urls else None
-                if self.cfg.recheck_after_days == 0 or checked is None or checked <= due:
+                known = state.urls.get(article.url)
+                never_read = known is None or known.content_hash is None  # failed last time: retry
+                if self.cfg.recheck_after_days == 0 or never_read or known.checked_at is None or known.checked_at <= due:
                     entries[article.url] = ListEntry(article.title, article.url, article.list_date)
                 elif article.url in state.report_urls:
                     result.reports_found += 1  # known, unchanged list, checked recently: still found
@@ -267,6 +269,9 @@ class Crawler:
         self._count(res, crawl.result)
         if res.error:
             crawl.result.errors.append(f"{url}：{res.error}")
+            crawl.updates.append(crawlstate.UrlUpdate(
+                url, kind, res.status or None, None, None, None,
+                title=entry.title if entry else None, list_date=entry.date if entry else None, forget=True))
             return res, prior, None
         digest = _sha256(res.content) if res.content is not None and not res.not_modified else None
         crawl.updates.append(crawlstate.UrlUpdate(
@@ -294,19 +299,24 @@ class Crawler:
             published, source = publication_date(article, entry, res.final_url, first_seen,
                                                  crawl.state.crawled_before)
             if prior is None or prior.content_hash != digest:
-                jobs.append(self._job(crawl, entry, entry.url, res, None, published, source, now))
+                jobs.append(self._job(crawl, entry, entry.url, res, digest, None, published, source, now))
             attachment_urls = [a.url for a in article.attachments]
 
         for url in attachment_urls:
             att, att_prior, att_digest = await self._fetch(client, crawl, url, kind="attachment")
             if att_digest is not None and (att_prior is None or att_prior.content_hash != att_digest):
-                jobs.append(self._job(crawl, entry, url, att, entry.url, published, source, now))
+                jobs.append(self._job(crawl, entry, url, att, att_digest, entry.url, published, source, now))
 
         outcomes = await asyncio.gather(*(self._store(job) for job in jobs))
         result = crawl.result
         for job, outcome in zip(jobs, outcomes):
-            if outcome.error is not None and job.source_url is not None:
+            if outcome.error is not None and (job.source_url is not None or outcome.failed):
                 result.errors.append(f"{job.url}：{outcome.error}")
+            if outcome.failed or outcome.retry:
+                # Not stored, but may be next time (a crash, LibreOffice missing): forget the
+                # document and its article page so the next crawl reads both again.
+                for url, kind in ((job.url, "attachment" if job.source_url else "article"), (entry.url, "article")):
+                    crawl.updates.append(crawlstate.UrlUpdate(url, kind, None, None, None, None, forget=True))
             if outcome.status == "new":
                 result.reports_new += 1
             elif outcome.status == "changed":
@@ -315,12 +325,12 @@ class Crawler:
                 or any(u in crawl.state.report_urls for u in attachment_urls)):
             result.reports_found += 1
 
-    def _job(self, crawl: _SiteCrawl, entry: ListEntry, url: str, res: FetchResult, source_url: str | None,
-             published: datetime, source: str, now: datetime) -> DocumentJob:
+    def _job(self, crawl: _SiteCrawl, entry: ListEntry, url: str, res: FetchResult, digest: str,
+             source_url: str | None, published: datetime, source: str, now: datetime) -> DocumentJob:
         assert res.content is not None
         site = crawl.site
         return DocumentJob(
-            url=url, content=res.content, content_type=res.content_type, source_url=source_url,
+            url=url, content=res.content, content_hash=digest, content_type=res.content_type, source_url=source_url,
             site=site.name, site_agency=site.agency, region_code=site.region_code,
             region_name=site.region_name, level=site.level, list_title=entry.title,
             list_year=report_year(entry.title), published=published, published_source=source,
@@ -329,6 +339,13 @@ class Crawler:
         )
 
     async def _store(self, job: DocumentJob) -> JobOutcome:
-        if self._pool is None:
-            return store_document(job, self.engine)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, store_document, job)
+        try:
+            if self._pool is None:
+                return store_document(job, self.engine)
+            return await asyncio.get_running_loop().run_in_executor(self._pool, store_document, job)
+        except BrokenProcessPool:
+            # A worker died (killed for memory, crashed): start a new pool for the jobs after this one.
+            self._pool = _check_pool(self.cfg.check_workers)
+            return JobOutcome(job.url, None, "检查进程异常退出，本文件未处理，下次抓取重试", failed=True)
+        except Exception as exc:  # noqa: BLE001 - one document never stops the crawl
+            return JobOutcome(job.url, None, f"检查或入库出错（{type(exc).__name__}: {exc}）", failed=True)

@@ -7,7 +7,6 @@ returns is picklable, and each process opens its own database engine once.
 from __future__ import annotations
 
 import copy
-import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ _ENGINES: dict[str, Engine] = {}
 class DocumentJob:
     url: str
     content: bytes
+    content_hash: str  # sha256 hex of content
     content_type: str | None
     source_url: str | None  # the article page, for an attachment
     site: str
@@ -52,12 +52,14 @@ class DocumentJob:
 class JobOutcome:
     url: str
     status: str | None  # "new", "changed", "unchanged"; None: not a report
-    error: str | None = None  # why a document could not be read
+    error: str | None = None  # why a document could not be read or stored
+    failed: bool = False  # an error of ours (a crash), not of the document
+    retry: bool = False  # the document may read fine next time (e.g. once LibreOffice is installed)
 
 
 def check_bytes(content: bytes, url: str, content_type: str | None, soffice: str,
-                timeout: float) -> tuple[Report | None, str | None]:
-    """(report, None), (None, reason the file is unreadable), or (None, None) for a page that is
+                timeout: float) -> tuple[Report | None, ReadError | None]:
+    """(report, None), (None, why the file is unreadable), or (None, None) for a page that is
     not a report (a notice, a link-only article)."""
     try:
         doc = read_bytes(content, url, soffice=soffice, timeout=timeout, content_type=content_type)
@@ -65,7 +67,7 @@ def check_bytes(content: bytes, url: str, content_type: str | None, soffice: str
     except NotAReport:
         return None, None
     except ReadError as exc:
-        return None, exc.reason
+        return None, exc
 
 
 def engine_for(database_url: str) -> Engine:
@@ -76,9 +78,11 @@ def engine_for(database_url: str) -> Engine:
 
 
 def store_document(job: DocumentJob, engine: Engine | None = None) -> JobOutcome:
-    report, reason = check_bytes(job.content, job.url, job.content_type, job.soffice, job.convert_timeout)
+    report, problem = check_bytes(job.content, job.url, job.content_type, job.soffice, job.convert_timeout)
     if report is None:
-        return JobOutcome(job.url, None, reason)
+        if problem is None:
+            return JobOutcome(job.url, None)
+        return JobOutcome(job.url, None, problem.reason, retry=problem.retryable)
     if report.agency is None and job.site_agency != "portal":
         report.agency = job.site_agency
     if report.year is None:
@@ -103,7 +107,7 @@ _SAVE_ATTEMPTS = 4
 def _save(job: DocumentJob, report: Report, engine: Engine) -> JobOutcome:
     report = copy.copy(report)  # a retry must start from the checker's findings
     report.findings = list(report.findings)
-    digest = hashlib.sha256(job.content).hexdigest()
+    digest = job.content_hash
     published, source = job.published, job.published_source
     with session(engine) as s:
         stored = crawlstate.stored_document(s, job.url)

@@ -31,6 +31,9 @@ def test_environment_overrides_file(tmp_path, monkeypatch):
     ('[[sites]]\nname = "x"\nagency = "y"\nlist_urls = ["http://a"]\nlevel = "county"\n', ["sites.0.level"]),
     ('[crawler]\nconcurency = 3\n', ["crawler.concurency"]),
     ('[crawler]\nretries = -1\n', ["crawler.retries"]),
+    ('[crawler]\nuser_agent = "bot {name}"\n', ["crawler.user_agent", "contact_url"]),
+    ('[[sites]]\nname = "a"\nagency = "x"\nlist_urls = ["http://a"]\n[[sites]]\nname = "a"\nagency = "y"\n'
+     'list_urls = ["http://b"]\n', ["sites", "重复"]),
 ])
 def test_mistakes_are_named(tmp_path, body, words):
     cfg = tmp_path / "bad.toml"
@@ -40,3 +43,12 @@ def test_mistakes_are_named(tmp_path, body, words):
     for word in words:
         assert word in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_unreadable_config_files(tmp_path):
+    utf16 = tmp_path / "utf16.toml"
+    utf16.write_bytes('database_url = "x"'.encode("utf-16"))
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_settings(utf16)
+    with pytest.raises(ConfigError, match="无法读取"):
+        load_settings(tmp_path)  # a directory

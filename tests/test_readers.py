@@ -668,3 +668,17 @@ def test_html_reader_speed() -> None:
     # The targets are < 2 ms and < 20 ms; the bounds here leave room for a loaded test machine.
     assert cms_ms < 8, cms_ms
     assert word_ms < 40, word_ms
+
+
+def test_zip_bomb_docx_is_refused_before_unpacking(tmp_path):
+    import io as _io
+    import zipfile as _zipfile
+
+    buf = _io.BytesIO()
+    with _zipfile.ZipFile(buf, "w", _zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", b"<w:document>" + b" " * (300 * 2**20) + b"</w:document>")
+    data = buf.getvalue()
+    assert len(data) < 2 * 2**20  # small on disk …
+    with pytest.raises(ReadError, match="解压后过大"):  # … refused, not unpacked into 300 MB
+        read_bytes(data, "bomb.docx")

@@ -278,10 +278,8 @@ def _open_engine(settings: Settings):
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """把数据库结构升级到最新版本（alembic upgrade head）。"""
-    from db.engine import make_engine, upgrade
-
     settings = _settings(config)
-    upgrade(make_engine(settings.database_url))
+    _open_engine(settings)  # opens and upgrades, with a clear error when it cannot
     print(f"数据库已是最新结构：{settings.database_url}")
 
 

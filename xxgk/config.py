@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_FILE = "xxgk.toml"
@@ -74,6 +74,15 @@ class CrawlerConfig(BaseModel):
         description="Worker processes that read and check fetched reports (0: in the crawler's own process).",
     )
 
+    @field_validator("user_agent")
+    @classmethod
+    def _user_agent_placeholders(cls, value: str) -> str:
+        try:
+            value.format(contact_url="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("只能使用 {contact_url} 这一个占位符") from None
+        return value
+
     @property
     def user_agent_header(self) -> str:
         return self.user_agent.format(contact_url=self.contact_url)
@@ -86,6 +95,15 @@ class Settings(BaseSettings):
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     sites: list[SiteConfig] = Field(default_factory=list)
+
+    @field_validator("sites")
+    @classmethod
+    def _unique_site_names(cls, sites: list[SiteConfig]) -> list[SiteConfig]:
+        names = [s.name for s in sites]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"站点名称重复：{'、'.join(repeated)}（每个 [[sites]] 的 name 必须不同）")
+        return sites
 
     @classmethod
     def settings_customise_sources(
@@ -112,6 +130,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"配置文件不存在：{path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码的文本") from None
+    except OSError as exc:
+        raise ConfigError(f"无法读取配置文件 {path}：{exc.strerror or exc}") from None
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

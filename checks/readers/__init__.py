@@ -49,6 +49,12 @@ _OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
 
 def read_path(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: float = 120.0) -> Document:
     """Read a report file. The size is checked before anything is read."""
+    return read_bytes(load_file(path, max_bytes=max_bytes), str(path), soffice=soffice, timeout=timeout)
+
+
+def load_file(path: Path, *, max_bytes: int) -> bytes:
+    """A file's bytes, refused with a clear reason (missing, empty, a directory, over
+    `max_bytes`) before anything is read."""
     path = Path(path)
     try:
         st = path.stat()
@@ -63,10 +69,9 @@ def read_path(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: 
     if st.st_size > max_bytes:
         raise ReadError(f"文件过大（{_size(st.st_size)}），超过上限 {_limit(max_bytes)}")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ReadError(f"无法读取文件（{exc.strerror or exc}）") from None
-    return read_bytes(data, str(path), soffice=soffice, timeout=timeout)
 
 
 def read_bytes(
@@ -129,10 +134,14 @@ def sniff(data: bytes, suffix: str = "", *, content_type: str | None = None) -> 
     return "html" if _is_html(head_text, content_type) else "text"
 
 
+_MAX_UNPACKED = 200 * 2**20  # a real report's .docx unpacks to a few MB
+
+
 def _sniff_zip(data: bytes, suffix: str) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
+            unpacked = sum(info.file_size for info in zf.infolist())
             mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError):
         first = _first_zip_entry(data)
@@ -141,6 +150,9 @@ def _sniff_zip(data: bytes, suffix: str) -> str:
         if first in ("[Content_Types].xml", "_rels/.rels"):
             raise ReadError("Office 文档（如 .docx）已损坏或不完整，无法打开") from None
         raise ReadError("ZIP 压缩文件已损坏或不完整，无法打开") from None
+    if unpacked > _MAX_UNPACKED:
+        # A few hundred KB that unpack to gigabytes (a zip bomb) would exhaust memory.
+        raise ReadError(f"压缩文档解压后过大（{_size(unpacked)}，上限 {_size(_MAX_UNPACKED)}），疑似异常文件，未读取")
     if "word/document.xml" in names:
         return "docx"
     if b"opendocument.text" in mimetype:

@@ -36,7 +36,7 @@ def convert_to_docx(data: bytes, suffix: str, *, soffice: str = "soffice", timeo
     .docx bytes. Raises ReadError when soffice is missing, fails or times out."""
     exe = find_soffice(soffice)
     if exe is None:
-        raise ReadError(MISSING_SOFFICE)
+        raise ReadError(MISSING_SOFFICE, retryable=True)
     with tempfile.TemporaryDirectory(prefix="xxgk-soffice-") as tmp:
         work = Path(tmp)
         src = work / f"input{suffix}"
@@ -78,12 +78,12 @@ def _run(cmd: list[str], *, env: dict[str, str], timeout: float) -> None:
             start_new_session=True,  # its own process group, so a timeout can end all of it
         )
     except OSError as exc:
-        raise ReadError(f"无法启动 LibreOffice（{exc.strerror or exc}）") from None
+        raise ReadError(f"无法启动 LibreOffice（{exc.strerror or exc}）", retryable=True) from None
     try:
         proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise ReadError(f"LibreOffice 转换超时（超过 {timeout:g} 秒），文件可能已损坏或过于复杂") from None
+        raise ReadError(f"LibreOffice 转换超时（超过 {timeout:g} 秒），文件可能已损坏或过于复杂", retryable=True) from None
     finally:
         if proc.poll() is None:
             _kill_group(proc)
