@@ -122,3 +122,12 @@ def show_number(value: Number | None, *, blank: str) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def human_size(n: float) -> str:
+    """A byte count as a supervisor reads it: "200.0 MB", "27.4 KB", "512 字节"."""
+    if n >= 2**20:
+        return f"{n / 2**20:.1f} MB"
+    if n >= 2**10:
+        return f"{n / 2**10:.1f} KB"
+    return f"{n:.0f} 字节"

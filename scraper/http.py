@@ -40,6 +40,7 @@ import httpx
 from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
+from checks.normalize import human_size
 from xxgk.config import CrawlerConfig
 
 __all__ = [
@@ -187,10 +188,6 @@ _ALLOW_ALL, _DENY_ALL = True, False
 
 class _TooLarge(Exception):
     pass
-
-
-def _size(n: float) -> str:
-    return f"{n / _MB:.1f} MB" if n >= _MB / 10 else f"{n / 1024:.0f} KB"
 
 
 class PoliteClient:
@@ -518,7 +515,7 @@ class PoliteClient:
     async def _read_body(self, resp: httpx.Response, max_bytes: int, truncate: bool) -> bytes:
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_bytes and not truncate:
-            raise _TooLarge(f"响应过大（声明 {_size(int(declared))}，上限 {_size(max_bytes)}），已放弃下载")
+            raise _TooLarge(f"响应过大（声明 {human_size(int(declared))}，上限 {human_size(max_bytes)}），已放弃下载")
         chunks: list[bytes] = []
         total = 0
         async for chunk in resp.aiter_bytes():
@@ -527,7 +524,7 @@ class PoliteClient:
                 if truncate:
                     chunks.append(chunk[: len(chunk) - (total - max_bytes)])
                     break
-                raise _TooLarge(f"响应过大（超过上限 {_size(max_bytes)}），已中止下载")
+                raise _TooLarge(f"响应过大（超过上限 {human_size(max_bytes)}），已中止下载")
             chunks.append(chunk)
         return b"".join(chunks)
 

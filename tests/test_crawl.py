@@ -264,3 +264,16 @@ def test_a_doc_unread_without_libreoffice_is_read_once_it_is_there(server, tmp_p
     assert (doc_reports[0].agency, doc_reports[0].year) not in _stored(engine)
     _crawl(server, engine, sites=site)
     assert (doc_reports[0].agency, doc_reports[0].year) in _stored(engine)
+
+
+def test_an_interrupted_run_is_closed_as_failed(server, tmp_path):
+    from db import crawlstate
+
+    engine = _fresh_engine(tmp_path, "interrupted.db")
+    with session(engine) as s:
+        crawlstate.start_runs(s, ["lianjiang-trs"])  # a crawl that never finished
+    _crawl(server, engine, sites=[s for s in _sites(server) if s.name == "lianjiang-trs"])
+    with session(engine) as s:
+        runs = s.exec(select(CrawlRun).order_by(CrawlRun.id)).all()
+        assert [r.status for r in runs] == ["failed", "ok"]
+        assert "中断" in runs[0].errors[0] and all(r.finished_at is not None for r in runs)

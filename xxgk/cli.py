@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from checks.normalize import human_size
 from xxgk.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -181,7 +182,7 @@ def _run_crawl(settings: Settings, sites, since: int | None):
     for r in results:
         table.add_row(r.site, status_names.get(r.status, r.status), str(r.reports_found), str(r.reports_new),
                       str(r.reports_changed), str(r.pages_fetched), str(r.not_modified),
-                      _size(r.bytes_received), str(len(r.errors)))
+                      human_size(r.bytes_received), str(len(r.errors)))
     out = Console(highlight=False)
     if not out.is_terminal:
         out = Console(highlight=False, width=160)  # piped or logged: don't cut site names at 80 columns
@@ -221,7 +222,7 @@ def demo(
         srv.reset_log()
         print("\n第二次抓取（只取新增或变化的内容）：")
         _run_crawl(settings, sites, None)
-        print(f"第二次抓取共 {len(srv.requests)} 个请求，传输 {_size(srv.bytes_sent)}。")
+        print(f"第二次抓取共 {len(srv.requests)} 个请求，传输 {human_size(srv.bytes_sent)}。")
         _print_stored(settings)
         if serve:
             err.print("演示站点继续运行，按 Ctrl-C 结束。")
@@ -253,14 +254,6 @@ def _print_stored(settings: Settings) -> None:
             rules = "、".join(sorted({f.rule for f in findings})) or "无问题"
             published = document.published_at.astimezone(CST).date() if document.published_at else "未知"
             print(f"  {agency.name} {report.year}年度（发布 {published}，{document.format}）：{rules}")
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if n < 1024 or unit == "MB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def _open_engine(settings: Settings):

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from checks.document import Document, ReadError
+from checks.normalize import human_size
 from checks.readers.decode import decode, header_charset, html_declared_charset, utf16_without_bom
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def load_file(path: Path, *, max_bytes: int) -> bytes:
     if st.st_size == 0:
         raise ReadError("文件为空")
     if st.st_size > max_bytes:
-        raise ReadError(f"文件过大（{_size(st.st_size)}），超过上限 {_limit(max_bytes)}")
+        raise ReadError(f"文件过大（{human_size(st.st_size)}），超过上限 {_limit(max_bytes)}")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -152,7 +153,7 @@ def _sniff_zip(data: bytes, suffix: str) -> str:
         raise ReadError("ZIP 压缩文件已损坏或不完整，无法打开") from None
     if unpacked > _MAX_UNPACKED:
         # A few hundred KB that unpack to gigabytes (a zip bomb) would exhaust memory.
-        raise ReadError(f"压缩文档解压后过大（{_size(unpacked)}，上限 {_size(_MAX_UNPACKED)}），疑似异常文件，未读取")
+        raise ReadError(f"压缩文档解压后过大（{human_size(unpacked)}，上限 {human_size(_MAX_UNPACKED)}），疑似异常文件，未读取")
     if "word/document.xml" in names:
         return "docx"
     if b"opendocument.text" in mimetype:
@@ -258,13 +259,5 @@ def _suffix(source: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).suffix.lower()
 
 
-def _size(n: int) -> str:
-    if n >= 2**20:
-        return f"{n / 2**20:.1f} MB"
-    if n >= 2**10:
-        return f"{n / 2**10:.1f} KB"
-    return f"{n} 字节"
-
-
 def _limit(n: int) -> str:
-    return _size(n).replace(".0 ", " ")
+    return human_size(n).replace(".0 ", " ")
