@@ -160,3 +160,19 @@ def test_bundled_samples_show_their_faults(tmp_path):
     assert {"blank_total", "suspicious_value", "regulations_not_applicable"} <= by_prefix["2022docx"]
     assert {"template_outdated", "stale_text"} <= by_prefix["2023pdf"]
     assert {"text_table_mismatch", "placeholder_text"} <= by_prefix["2021txt"]
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    import signal
+    import time
+
+    pdf = next(p for p in SAMPLES if p.suffix == ".pdf")  # a slow format, so the run is still going
+    proc = subprocess.Popen([sys.executable, "-m", "xxgk.cli", "check", *[str(pdf)] * 60], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "已中断" in err and "Traceback" not in err
+    assert 0 < out.count("== ") < 60

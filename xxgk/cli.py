@@ -74,30 +74,34 @@ def check(
     show_progress = len(files) > 3 and err.is_terminal
     progress = Progress(TextColumn("检查中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, transient=True, disable=not show_progress)
-    with progress:
-        task = progress.add_task("check", total=len(files))
-        for path in files:
-            result = check_file(path, max_bytes=max_bytes, soffice=settings.checks.soffice,
-                                timeout=settings.checks.convert_timeout_s)
-            progress.advance(task)
-            if result.report is None:
-                failed += 1
-                err.print(f"错误：{path}：{result.error}", soft_wrap=True)
-                continue
-            report = result.report
-            for f in report.findings:
-                worst = max(worst, {"error": 2, "warning": 1}.get(f.severity, 0))
-            saved = None
-            if store is not None:
-                saved = store(result)
-            if as_json:
-                sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-            else:
-                print(f"== {path}")
-                print(summarize(report))
-                if saved:
-                    print(saved)
-                print()
+    try:
+        with progress:
+            task = progress.add_task("check", total=len(files))
+            for path in files:
+                result = check_file(path, max_bytes=max_bytes, soffice=settings.checks.soffice,
+                                    timeout=settings.checks.convert_timeout_s)
+                progress.advance(task)
+                if result.report is None:
+                    failed += 1
+                    err.print(f"错误：{path}：{result.error}", soft_wrap=True)
+                    continue
+                report = result.report
+                for f in report.findings:
+                    worst = max(worst, {"error": 2, "warning": 1}.get(f.severity, 0))
+                saved = None
+                if store is not None:
+                    saved = store(result)
+                if as_json:
+                    sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+                else:
+                    print(f"== {path}")
+                    print(summarize(report))
+                    if saved:
+                        print(saved)
+                    print()
+    except KeyboardInterrupt:
+        err.print("已中断：已检查的文件结果已输出（--save 时已入库）。")
+        raise typer.Exit(130) from None
     if failed:
         raise typer.Exit(1)
     if (fail_on == FailOn.error and worst >= 2) or (fail_on == FailOn.warning and worst >= 1):
@@ -173,7 +177,11 @@ def _run_crawl(settings: Settings, sites, since: int | None):
 
         crawler = Crawler(settings.crawler, engine, soffice=settings.checks.soffice,
                           convert_timeout=settings.checks.convert_timeout_s, progress=hook)
-        results = asyncio.run(crawler.run(sites, since=since))
+        try:
+            results = asyncio.run(crawler.run(sites, since=since))
+        except KeyboardInterrupt:
+            err.print("已中断：已完成的站点结果已保存，下次抓取会继续未完成的部分。")
+            raise typer.Exit(130) from None
 
     table = Table(title="抓取结果", show_lines=False)
     for header in ("站点", "状态", "报告", "新增", "变更", "请求", "未变(304)", "流量", "错误"):
