@@ -23,13 +23,9 @@ class UrlState:
     content_hash: str | None
     first_seen_at: datetime
     checked_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class KnownArticle:
-    url: str
-    title: str
-    list_date: date | None
+    kind: str | None = None  # "list", "article", "attachment"
+    title: str | None = None  # an article's title on its list page
+    list_date: date | None = None
 
 
 def stored_document(session: Session, url: str) -> Document | None:
@@ -100,10 +96,18 @@ class SiteState:
 
     crawled_before: bool
     urls: dict[str, UrlState]  # every URL of the site fetched before
-    validators: dict[str, tuple[str | None, str | None]]  # list pages
-    known: list[KnownArticle]  # article pages seen before
     report_urls: set[str]  # documents that gave a report
     attachments: dict[str, list[str]]  # article URL -> its report attachments' URLs
+
+    @property
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """ETag / Last-Modified of the list pages, for conditional GETs."""
+        return {u.url: (u.etag, u.last_modified) for u in self.urls.values() if u.kind == "list"}
+
+    @property
+    def known_articles(self) -> list[UrlState]:
+        """Article pages seen in earlier crawls."""
+        return [u for u in self.urls.values() if u.kind == "article"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +125,12 @@ class UrlUpdate:
 
 def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]:
     """Every site's state in three queries, whatever the number of sites."""
-    states = {name: SiteState(False, {}, {}, [], set(), {}) for name in sites}
+    states = {name: SiteState(False, {}, set(), {}) for name in sites}
     if not sites:
         return states
     for r in session.exec(select(HttpState).where(col(HttpState.site).in_(sites))).all():
-        st = states[r.site or ""]
-        st.urls[r.url] = UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at, r.checked_at)
-        if r.kind == "list":
-            st.validators[r.url] = (r.etag, r.last_modified)
-        elif r.kind == "article":
-            st.known.append(KnownArticle(r.url, r.title or "", r.list_date))
+        states[r.site or ""].urls[r.url] = UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at,
+                                                    r.checked_at, r.kind, r.title, r.list_date)
     docs = session.exec(select(Document.site, Document.url, Document.source_url)
                         .where(col(Document.site).in_(sites))).all()
     for site, url, source in docs:

@@ -181,14 +181,14 @@ class Crawler:
             entries, listed = await self._list(client, crawl)
             # Known articles an unchanged list no longer shows us are revisited (conditional GET)
             # once their last check is older than recheck_after_days, to notice later edits.
+            # A page never read completely (it failed last time) is always due.
             due = datetime.now(UTC) - timedelta(days=self.cfg.recheck_after_days)
-            for article in state.known:
+            known = state.known_articles
+            for article in known:
                 if article.url in entries:
                     continue
-                known = state.urls.get(article.url)
-                never_read = known is None or known.content_hash is None  # failed last time: retry
-                if self.cfg.recheck_after_days == 0 or never_read or known.checked_at is None or known.checked_at <= due:
-                    entries[article.url] = ListEntry(article.title, article.url, article.list_date)
+                if article.content_hash is None or article.checked_at is None or article.checked_at <= due:
+                    entries[article.url] = ListEntry(article.title or "", article.url, article.list_date)
                 elif article.url in state.report_urls:
                     result.reports_found += 1  # known, unchanged list, checked recently: still found
             # Links to other hosts (mirrors, spam copies of gov pages) are not this site's: ignored.
@@ -208,7 +208,7 @@ class Crawler:
                     self.progress(site.name, done, len(candidates))
 
             await asyncio.gather(*(one(e) for e in candidates))
-            if not listed and not state.known:
+            if not listed and not known:
                 result.status = "failed"
             elif result.errors:
                 result.status = "partial"
