@@ -11,18 +11,18 @@ import asyncio
 import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable
+from typing import Any
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
-from checks.model import CST
 from db import crawlstate
 from db.engine import session
-from scraper.article import Article, parse_article, url_date
+from scraper.article_job import ArticleJob, process_article, start_of
 from scraper.http import FetchResult, PoliteClient
 from scraper.listing import ListEntry, ListingError, iter_entries
 from scraper.recognize import is_report_title, report_year
@@ -56,30 +56,6 @@ def allowed_hosts(sites: Iterable[SiteConfig]) -> set[str]:
     return hosts
 
 
-def publication_date(article: Article, entry: ListEntry, url: str, first_seen: datetime,
-                     crawled_before: bool) -> tuple[datetime, str]:
-    """The publication date and its evidence, in the order the deadline rules trust them:
-    the article's 发布日期 line or PubDate meta, the list page's date, the first time the crawler
-    saw it (only meaningful once the site is crawled regularly), the URL's date as a last resort."""
-    if article.published is not None:
-        published = article.published
-        if published.tzinfo is None:
-            published = published.replace(tzinfo=CST)
-        return published, article.published_source or "article"
-    if entry.date is not None:
-        return _start_of(entry.date), "list"
-    if crawled_before:
-        return first_seen, "first_seen"
-    from_url = url_date(url)
-    if from_url is not None:
-        return _start_of(from_url), "url"
-    return first_seen, "first_seen"
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=CST)
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -93,7 +69,7 @@ def _check_pool(workers: int) -> Executor | None:
     if workers <= 0:
         return None
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["scraper.store_job"])
+    ctx.set_forkserver_preload(["scraper.article_job"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
@@ -287,41 +263,47 @@ class Crawler:
             return
         now = datetime.now(UTC)
         first_seen = prior.first_seen_at if prior else now
-        jobs: list[DocumentJob] = []
+        outcomes: list[tuple[DocumentJob | None, JobOutcome]] = []
         if digest is None:
             # Unchanged page (304): its attachments may still have changed.
             attachment_urls = crawl.state.attachments.get(entry.url, [])
-            published, source = (_start_of(entry.date), "list") if entry.date else (first_seen, "first_seen")
+            published, source = (start_of(entry.date), "list") if entry.date else (first_seen, "first_seen")
         else:
-            assert res.content is not None
-            article = parse_article(res.content, res.final_url, content_type=res.content_type,
-                                    body_selector=crawl.site.hints.body_selector)
-            published, source = publication_date(article, entry, res.final_url, first_seen,
-                                                 crawl.state.crawled_before)
-            if prior is None or prior.content_hash != digest:
-                jobs.append(self._job(crawl, entry, entry.url, res, digest, None, published, source, now))
-            attachment_urls = [a.url for a in article.attachments]
+            page = self._job(crawl, entry, entry.url, res, digest, None, first_seen, "first_seen", now)
+            read = await self._in_worker(process_article, ArticleJob(
+                page, res.final_url, entry.date, first_seen, crawl.state.crawled_before,
+                crawl.site.hints.body_selector, store_page=prior is None or prior.content_hash != digest))
+            if isinstance(read, JobOutcome):  # the page could not be read: retried next time
+                outcomes.append((page, read))
+                attachment_urls, published, source = [], first_seen, "first_seen"
+            else:
+                attachment_urls, published, source = list(read.attachments), read.published, read.published_source
+                if read.page is not None:
+                    outcomes.append((page, read.page))
 
+        jobs: list[DocumentJob] = []
         for url in attachment_urls:
             att, att_prior, att_digest = await self._fetch(client, crawl, url, kind="attachment")
             if att_digest is not None and (att_prior is None or att_prior.content_hash != att_digest):
                 jobs.append(self._job(crawl, entry, url, att, att_digest, entry.url, published, source, now))
+        stored = await asyncio.gather(*(self._in_worker(store_document, job) for job in jobs))
+        outcomes.extend(zip(jobs, stored))  # type: ignore[arg-type]
 
-        outcomes = await asyncio.gather(*(self._store(job) for job in jobs))
         result = crawl.result
-        for job, outcome in zip(jobs, outcomes):
-            if outcome.error is not None and (job.source_url is not None or outcome.failed):
-                result.errors.append(f"{job.url}：{outcome.error}")
+        for job, outcome in outcomes:
+            attachment = job is not None and job.source_url is not None
+            if outcome.error is not None and (attachment or outcome.failed):
+                result.errors.append(f"{outcome.url}：{outcome.error}")
             if outcome.failed or outcome.retry:
                 # Not stored, but may be next time (a crash, LibreOffice missing): forget the
                 # document and its article page so the next crawl reads both again.
-                for url, kind in ((job.url, "attachment" if job.source_url else "article"), (entry.url, "article")):
+                for url, kind in ((outcome.url, "attachment" if attachment else "article"), (entry.url, "article")):
                     crawl.updates.append(crawlstate.UrlUpdate(url, kind, None, None, None, None, forget=True))
             if outcome.status == "new":
                 result.reports_new += 1
             elif outcome.status == "changed":
                 result.reports_changed += 1
-        if (any(o.status for o in outcomes) or entry.url in crawl.state.report_urls
+        if (any(o.status for _, o in outcomes) or entry.url in crawl.state.report_urls
                 or any(u in crawl.state.report_urls for u in attachment_urls)):
             result.reports_found += 1
 
@@ -338,14 +320,16 @@ class Crawler:
             convert_timeout=self.convert_timeout,
         )
 
-    async def _store(self, job: DocumentJob) -> JobOutcome:
+    async def _in_worker(self, fn: Callable[..., Any], job: Any) -> Any:
+        """fn(job) in the worker pool (inline without one); a crash becomes a failed JobOutcome."""
+        url = job.url if isinstance(job, DocumentJob) else job.page.url
         try:
             if self._pool is None:
-                return store_document(job, self.engine)
-            return await asyncio.get_running_loop().run_in_executor(self._pool, store_document, job)
+                return fn(job, self.engine)
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, job)
         except BrokenProcessPool:
             # A worker died (killed for memory, crashed): start a new pool for the jobs after this one.
             self._pool = _check_pool(self.cfg.check_workers)
-            return JobOutcome(job.url, None, "检查进程异常退出，本文件未处理，下次抓取重试", failed=True)
+            return JobOutcome(url, None, "检查进程异常退出，本文件未处理，下次抓取重试", failed=True)
         except Exception as exc:  # noqa: BLE001 - one document never stops the crawl
-            return JobOutcome(job.url, None, f"检查或入库出错（{type(exc).__name__}: {exc}）", failed=True)
+            return JobOutcome(url, None, f"检查或入库出错（{type(exc).__name__}: {exc}）", failed=True)

@@ -41,6 +41,7 @@ from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
 from checks.normalize import human_size
+from scraper.transport import PerOriginTransport
 from xxgk.config import CrawlerConfig
 
 __all__ = [
@@ -212,11 +213,7 @@ class PoliteClient:
             },
             timeout=httpx.Timeout(cfg.timeout_s),
             follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=cfg.concurrency + 2,
-                max_keepalive_connections=cfg.concurrency + 2,
-                keepalive_expiry=30.0,
-            ),
+            transport=PerOriginTransport(max_pools=2 * cfg.concurrency + 2),
             trust_env=False,  # no proxies from the environment: requests go where the URL says
         )
 
