@@ -55,10 +55,14 @@ class Agency(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=sa.Text)
-    # Filled by the crawler later.
-    region_code: str | None = Field(default=None, sa_type=sa.String(32))
+    # From the registry, or from the configured site of the crawler that found the report.
+    region_code: str | None = Field(default=None, sa_type=sa.String(32), index=True)
     region_name: str | None = Field(default=None, sa_type=sa.Text)
     level: AgencyLevel | None = Field(default=None, sa_type=sa.String(16))
+    # Revision 0003: registered agencies come from `xxgk agencies import`; the others were created
+    # from a report's name that matched no registered agency, and wait for a person to assign them.
+    registered: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    site: str | None = Field(default=None, sa_type=sa.Text)  # the configured site it publishes on
 
 
 class Document(SQLModel, table=True):
@@ -193,3 +197,140 @@ class CrawlRun(SQLModel, table=True):
     reports_new: int = 0
     reports_changed: int = 0
     errors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+# ---- registry, finding lifecycle and alerts (revision 0003) ---------------------------------
+
+REGION_LEVELS: tuple[str, ...] = ("province", "city", "county", "township")
+FINDING_STATES: tuple[str, ...] = ("open", "resolved", "acknowledged", "false_positive")
+DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "cancelled")
+DELIVERY_MODES: tuple[str, ...] = ("immediate", "digest")
+
+
+class Region(SQLModel, table=True):
+    """An administrative division, keyed by its code (330211 镇海区; 330200 宁波市; 330000 浙江省).
+    The hierarchy follows the code: a region's subtree is every code that starts with its prefix
+    (db.regions.code_prefix)."""
+
+    __tablename__ = "region"
+    __table_args__ = (sa.CheckConstraint(_one_of("level", REGION_LEVELS), name="level"),)
+
+    code: str = Field(sa_type=sa.String(32), primary_key=True)
+    name: str = Field(sa_type=sa.Text)
+    parent_code: str | None = Field(default=None, sa_type=sa.String(32), index=True)
+    level: str | None = Field(default=None, sa_type=sa.String(16))
+
+
+class AgencyAlias(SQLModel, table=True):
+    """Another name a report may give an agency (「区人力社保局」 for 宁波市镇海区人力资源和社会保障局).
+    `key` is the normalised form the matcher compares (checks.normalize.compact)."""
+
+    __tablename__ = "agency_alias"
+    __table_args__ = (sa.UniqueConstraint("agency_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    alias: str = Field(sa_type=sa.Text)
+    key: str = Field(sa_type=sa.Text, index=True)
+
+
+class TrackedFinding(SQLModel, table=True):
+    """A finding with a life: opened when first seen, open while it holds, resolved when a later
+    report or sweep no longer shows it; a supervisor may acknowledge it or mark it a false
+    positive, which stops its alerts. `key` is its stable identity: agency, year, rule, where."""
+
+    __tablename__ = "tracked_finding"
+    __table_args__ = (
+        sa.UniqueConstraint("key"),
+        sa.CheckConstraint(_one_of("state", FINDING_STATES), name="state"),
+        sa.CheckConstraint(_one_of("severity", SEVERITIES), name="severity"),
+        sa.Index("ix_tracked_finding_year_state", "year", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.Text)
+    agency_id: int = Field(foreign_key="agency.id", index=True, ondelete="CASCADE")
+    year: int
+    rule: str = Field(sa_type=sa.String(64), index=True)
+    severity: str = Field(sa_type=sa.String(16))
+    where: str = Field(default="", sa_type=sa.Text)
+    message: str = Field(sa_type=sa.Text)
+    source: str = Field(sa_type=sa.String(16))  # "report" (the checker's) or "sweep" (across reports)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True, ondelete="SET NULL")
+    evidence: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    state: str = Field(default="open", sa_type=sa.String(16))
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, sa_type=sa.Text)  # the supervisor's reason
+
+
+class FindingEvent(SQLModel, table=True):
+    """The history of a tracked finding: every state change, by whom and why."""
+
+    __tablename__ = "finding_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="tracked_finding.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(sa_type=sa.String(16))  # the state entered
+    actor: str = Field(sa_type=sa.Text)  # "system" or the supervisor
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class Subscriber(SQLModel, table=True):
+    """Who receives alerts, where, for what scope (region subtree, level, agency, minimum
+    severity) and how (each alert at once, or a daily digest)."""
+
+    __tablename__ = "subscriber"
+    __table_args__ = (
+        sa.UniqueConstraint("name"),
+        sa.CheckConstraint(_one_of("mode", DELIVERY_MODES), name="mode"),
+        sa.CheckConstraint(_one_of("min_severity", SEVERITIES), name="min_severity"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.Text)
+    channel: str = Field(sa_type=sa.String(32))  # "console", "webhook", "telegram" …
+    target: str = Field(default="", sa_type=sa.Text)  # a URL, a chat id …
+    region_code: str | None = Field(default=None, sa_type=sa.String(32))  # the subtree; None: everywhere
+    level: str | None = Field(default=None, sa_type=sa.String(16))
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", ondelete="CASCADE")
+    min_severity: str = Field(default="warning", sa_type=sa.String(16))
+    mode: str = Field(default="immediate", sa_type=sa.String(16))
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Alert(SQLModel, table=True):
+    """One alert per opened finding (late and missing verdicts are findings too)."""
+
+    __tablename__ = "alert"
+    __table_args__ = (sa.UniqueConstraint("finding_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="tracked_finding.id", ondelete="CASCADE")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AlertDelivery(SQLModel, table=True):
+    """An alert for one subscriber. pending → sending (recorded before the channel is called) →
+    sent (recorded after it succeeded). A delivery found in `sending` was interrupted by a crash:
+    it is sent again, marked as a possible repeat."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("alert_id", "subscriber_id"),
+        sa.CheckConstraint(_one_of("state", DELIVERY_STATES), name="state"),
+        sa.Index("ix_alert_delivery_state_subscriber_id", "state", "subscriber_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True, ondelete="CASCADE")
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE")
+    state: str = Field(default="pending", sa_type=sa.String(16))
+    attempts: int = 0
+    possible_repeat: bool = False
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -44,6 +44,8 @@ from db.store import (
 
 TABLES = ("agency", "document", "report", "report_cell", "finding")
 CRAWL_TABLES = ("document_version", "http_state", "crawl_run")
+COMPLIANCE_TABLES = ("region", "agency_alias", "tracked_finding", "finding_event", "subscriber", "alert",
+                     "alert_delivery")
 CST = timezone(timedelta(hours=8))
 AGENCY = "宁波市镇海区人力资源和社会保障局"
 
@@ -198,7 +200,7 @@ def schema_diff(eng: Engine) -> list[Any]:
 
 def test_migrations_create_exactly_the_models_schema(engine: Engine) -> None:
     assert schema_diff(engine) == []
-    assert set(inspect(engine).get_table_names()) == {*TABLES, *CRAWL_TABLES, "alembic_version"}
+    assert set(inspect(engine).get_table_names()) == {*TABLES, *CRAWL_TABLES, *COMPLIANCE_TABLES, "alembic_version"}
     # The comparison is not vacuous: a missing index shows up.
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_report_year")
@@ -249,7 +251,7 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
         before = inspect(eng).get_table_names()
         upgrade(db_url)
         upgrade(eng)  # an engine works as well as a URL
-        assert current_revision(eng) == head == "0002"
+        assert current_revision(eng) == head == "0003"
         assert inspect(eng).get_table_names() == before
         assert schema_diff(eng) == []
     finally:
@@ -278,7 +280,7 @@ def test_alembic_command_line_from_another_directory(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == "0003"
     assert list(workdir.iterdir()) == []
 
 

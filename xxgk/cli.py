@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from checks.normalize import human_size
-from xxgk.config import ConfigError, Settings, load_settings
+from xxgk.cli_common import ConfigOption, err, open_engine, settings_from
+from xxgk.config import Settings
 
 app = typer.Typer(
     help="xxgk monitor：政府信息公开工作年度报告的检查与监测工具。",
@@ -26,26 +27,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="数据库维护（迁移）。", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-err = Console(stderr=True, highlight=False)
-
-ConfigOption = Annotated[
-    Optional[Path],
-    typer.Option("--config", "-c", help="TOML 配置文件（默认读取 $XXGK_CONFIG 或当前目录的 xxgk.toml）。"),
-]
-
-
 class FailOn(str, Enum):
     never = "never"
     error = "error"
     warning = "warning"
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        err.print(f"错误：{exc}")
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -65,7 +50,7 @@ def check(
     from checks.files import check_file
     from checks.summary import summarize
 
-    settings = _settings(config)
+    settings = settings_from(config)
     max_bytes = int(settings.checks.max_file_mb * 1024 * 1024)
     store = _open_store(settings) if save else None
 
@@ -113,7 +98,7 @@ def _open_store(settings: Settings):
     from db.engine import session
     from db.store import save_report
 
-    engine = _open_engine(settings)
+    engine = open_engine(settings)
 
     notes = {"created": "已存入数据库（新增）", "updated": "已存入数据库（已更新）",
              "unchanged": "数据库中已有相同内容，未改动", "unidentified": "已存入文件记录；未识别单位或年度，未生成报告记录"}
@@ -139,7 +124,7 @@ def crawl(
 
     退出状态：0 全部站点成功；1 有站点部分或全部失败（其他站点照常抓取）；2 配置或数据库错误。
     """
-    settings = _settings(config)
+    settings = settings_from(config)
     sites = settings.sites
     if site:
         unknown = [n for n in site if n not in {s.name for s in sites}]
@@ -162,7 +147,7 @@ def _run_crawl(settings: Settings, sites, since: int | None):
 
     from scraper.crawl import Crawler
 
-    engine = _open_engine(settings)
+    engine = open_engine(settings)
     progress = Progress(TextColumn("抓取 {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeRemainingColumn(), console=err, transient=True)
     known: dict[str, tuple[int, int]] = {}
@@ -264,25 +249,23 @@ def _print_stored(settings: Settings) -> None:
             print(f"  {agency.name} {report.year}年度（发布 {published}，{document.format}）：{rules}")
 
 
-def _open_engine(settings: Settings):
-    from db.engine import make_engine, upgrade
-
-    try:
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-    except Exception as exc:  # noqa: BLE001 - any driver/connection error is reported the same way
-        err.print(f"错误：无法打开数据库 {settings.database_url}：{exc}")
-        raise typer.Exit(2) from None
-    return engine
-
-
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """把数据库结构升级到最新版本（alembic upgrade head）。"""
-    settings = _settings(config)
-    _open_engine(settings)  # opens and upgrades, with a clear error when it cannot
+    settings = settings_from(config)
+    open_engine(settings)  # opens and upgrades, with a clear error when it cannot
     print(f"数据库已是最新结构：{settings.database_url}")
 
+
+def _register_groups() -> None:
+    from xxgk.commands import agencies, alerts, findings
+
+    app.add_typer(agencies.app, name="agencies")
+    app.add_typer(findings.app, name="findings")
+    app.add_typer(alerts.app, name="alerts")
+
+
+_register_groups()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

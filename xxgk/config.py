@@ -88,6 +88,52 @@ class CrawlerConfig(BaseModel):
         return self.user_agent.format(contact_url=self.contact_url)
 
 
+class DeadlineOverride(BaseModel):
+    """A local rule: agencies of `level` (all levels if omitted) in the region subtree `region`
+    (a region code: 330000 for 浙江省, 330200 for 宁波市) publish by `date` instead."""
+
+    model_config = {"extra": "forbid"}
+
+    region: str = Field(min_length=2, pattern=r"^\d+$")
+    level: Literal["department", "government", "township"] | None = None
+    date: str = Field(pattern=r"^\d{2}-\d{2}$", description="MM-DD of the year after the report's year")
+
+    @field_validator("date")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        _month_day(value)
+        return value
+
+
+class DeadlinesConfig(BaseModel):
+    """When a report on year Y is due, as MM-DD of year Y+1 (政府信息公开条例 第四十九条、第五十条).
+    Townships have no national date; local rules differ, so it is configurable."""
+
+    model_config = {"extra": "forbid"}
+
+    department: str = Field("01-31", pattern=r"^\d{2}-\d{2}$")
+    government: str = Field("03-31", pattern=r"^\d{2}-\d{2}$")
+    township: str = Field("03-31", pattern=r"^\d{2}-\d{2}$")
+    overrides: list[DeadlineOverride] = Field(default_factory=list)
+
+    @field_validator("department", "government", "township")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        _month_day(value)
+        return value
+
+
+def _month_day(value: str) -> tuple[int, int]:
+    import datetime as dt
+
+    month, day = (int(p) for p in value.split("-"))
+    try:
+        dt.date(2001, month, day)  # not a leap year: 02-29 would be a deadline that some years lack
+    except ValueError:
+        raise ValueError(f"不是有效的月-日：{value}") from None
+    return month, day
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XXGK_", env_nested_delimiter="__", extra="forbid")
 
@@ -95,6 +141,7 @@ class Settings(BaseSettings):
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     sites: list[SiteConfig] = Field(default_factory=list)
+    deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
 
     @field_validator("sites")
     @classmethod

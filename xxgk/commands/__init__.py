@@ -1,0 +1,1 @@
+"""`xxgk` subcommand groups, one module each (registered in xxgk.cli)."""
