@@ -101,6 +101,8 @@ class Report(SQLModel, table=True):
     document_id: int = Field(foreign_key="document.id", index=True)
     sections: list[str] = Field(sa_type=sa.JSON)
     data: dict[str, Any] = Field(sa_type=sa.JSON)  # checks.model.Report.to_json() minus "findings"
+    # Revision 0003: checks.fingerprint.text_sketch of the prose, to find copied reports (内容雷同).
+    text_sketch: list[int] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

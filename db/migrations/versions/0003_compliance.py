@@ -138,9 +138,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('site', sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f('ix_agency_region_code'), ['region_code'], unique=False)
 
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('text_sketch', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_column('text_sketch')
+
     with op.batch_alter_table('agency', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agency_region_code'))
         batch_op.drop_column('site')
