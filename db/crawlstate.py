@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlmodel import Session, col, func, select
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, select
 
-from db.models import Agency, CrawlRun, Document, DocumentVersion, HttpState
+from db.models import Agency, CrawlRun, Document, HttpState
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,30 +31,34 @@ class UrlState:
     list_date: date | None = None
 
 
-def stored_document(session: Session, url: str) -> Document | None:
-    return session.exec(select(Document).where(Document.url == url)).first()
+_AGENCIES: sa.Table = Agency.__table__  # type: ignore[attr-defined]
+_AGENCY_FIELDS = ("region_code", "region_name", "level")
 
 
-def describe_agency(session: Session, agency_id: int, *, region_code: str | None, region_name: str | None,
-                    level: str | None) -> None:
+def _given_or_kept(field: str) -> sa.ColumnElement[Any]:
+    column = _AGENCIES.c[field]
+    return sa.func.coalesce(sa.bindparam(f"new_{field}", type_=column.type), column)
+
+
+# Sets each field given (not NULL), and writes nothing when that changes no field.
+_DESCRIBE_AGENCY = (
+    sa.update(_AGENCIES)
+    .where(_AGENCIES.c.id == sa.bindparam("agency_id"))
+    .where(sa.or_(*(_AGENCIES.c[f].is_distinct_from(_given_or_kept(f)) for f in _AGENCY_FIELDS)))
+    .values({f: _given_or_kept(f) for f in _AGENCY_FIELDS})
+)
+
+
+def describe_agency(session: Session | Connection, agency_id: int, *, region_code: str | None,
+                    region_name: str | None, level: str | None) -> None:
     """Fill in what the site config says of an agency (never erasing what is known)."""
-    agency = session.get(Agency, agency_id)
-    if agency is None:
-        return
-    agency.region_code = region_code or agency.region_code
-    agency.region_name = region_name or agency.region_name
-    agency.level = level or agency.level
-    session.add(agency)
-
-
-def version_count(session: Session, url: str) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(DocumentVersion)
-        .join(Document, col(Document.id) == col(DocumentVersion.document_id))
-        .where(Document.url == url)
-    )
-    return session.exec(stmt).one()
+    conn = session if isinstance(session, Connection) else session.connection()
+    conn.execute(_DESCRIBE_AGENCY, {
+        "agency_id": agency_id,
+        "new_region_code": region_code or None,
+        "new_region_name": region_name or None,
+        "new_level": level or None,
+    })
 
 
 def start_runs(session: Session, sites: list[str]) -> dict[str, int]:

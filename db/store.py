@@ -8,19 +8,26 @@ from __future__ import annotations
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from enum import Enum
+from itertools import chain
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy import delete, insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from checks import model as cm
+from checks.fingerprint import text_sketch
 from db.models import CELL_SECTIONS, Agency, Document, DocumentVersion, Finding, Report, ReportCell
 
 SaveStatus = Literal["created", "updated", "unchanged", "unidentified"]
@@ -58,8 +65,35 @@ class SaveResult:
         return self.status in ("created", "updated") or self.document_status != "unchanged"
 
 
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document row as stored, and how many of its contents are kept (DocumentVersion rows)."""
+
+    id: int
+    content_hash: str
+    size: int
+    format: str
+    fetched_at: datetime  # when the stored content was first fetched
+    published_at: datetime | None
+    title: str | None
+    agency_id: int | None
+    site: str | None
+    source_url: str | None
+    published_source: str | None
+    versions: int
+
+
+class _LookUp(Enum):
+    """The type of _LOOK_UP (typing spells a sentinel as a one-member Enum)."""
+
+    LOOK_UP = "look up"
+
+
+_LOOK_UP: Final = _LookUp.LOOK_UP
+
+
 def save_report(
-    session: Session,
+    session: Session | Connection,
     report: cm.Report,
     *,
     url: str,
@@ -70,6 +104,7 @@ def save_report(
     site: str | None = None,
     source_url: str | None = None,
     published_source: str | None = None,
+    stored: StoredDocument | None | Literal[_LookUp.LOOK_UP] = _LOOK_UP,
 ) -> SaveResult:
     """Store a checked report and the document it was read from; write only what differs.
 
@@ -87,6 +122,11 @@ def save_report(
       changed content wins, and repeated runs over the same files stay stable (`superseded`).
     - Without agency or year, only the document is stored (status "unidentified").
 
+    Rows are written with plain SQL statements: ORM objects that `session` already holds are not
+    refreshed. `session` may as well be a Connection, cheaper for a caller with no ORM objects.
+    `stored` is what stored_document(session, url) returned in this transaction, for a caller
+    that needed it first; by default the document is looked up here.
+
     Raises ValueError for a URL without a scheme (use file_uri() for local files), a malformed
     hash, a naive datetime, or a non-finite number in the data.
     """
@@ -98,14 +138,20 @@ def save_report(
     if size < 0:
         raise ValueError(f"size must not be negative: {size}")
     # Everything that can fail on bad input is computed before the first write.
-    data = canonical_data(report)
+    data = _data_json(report)
+    sketch = text_sketch(report)
     cells = report_cells(report)
     findings = [_finding_key(f) for f in report.findings]
 
-    agency = _agency(session, report.agency)
-    agency_id = agency.id if agency is not None else None
-    document, document_status, new_content = _upsert_document(
-        session,
+    # Plain SQL statements: the ORM's unit of work (identity map, flush ordering, one object per
+    # row) cost several times more than the statements themselves.
+    conn = _connection(session)
+    agency_id, new_agency = _agency_id(conn, report.agency)
+    if stored is _LOOK_UP:
+        stored = _stored_document(conn, url)
+    document_id, document_status, new_content = _upsert_document(
+        conn,
+        stored,
         url=url,
         content_hash=content_hash,
         size=size,
@@ -116,79 +162,71 @@ def save_report(
         agency_id=agency_id,
         provenance={"site": site, "source_url": source_url, "published_source": published_source},
     )
-    assert document.id is not None
     if new_content:
-        session.add(DocumentVersion(document_id=document.id, content_hash=content_hash, size=size,
-                                    fetched_at=fetched_at, data=data))
-        session.flush()
+        conn.execute(_INSERT_VERSION, {"document_id": document_id, "content_hash": content_hash, "size": size,
+                                       "fetched_at": fetched_at, "data_json": data})
 
-    if agency is None or report.year is None:
-        return SaveResult("unidentified", document.id, document_status, agency_id=agency_id)
-    assert agency_id is not None
+    if agency_id is None or report.year is None:
+        return SaveResult("unidentified", document_id, document_status, agency_id=agency_id)
 
-    row = session.exec(
-        select(Report).where(Report.agency_id == agency_id, Report.year == report.year)
+    # An agency created just now has no report yet: no other transaction sees its row.
+    existing = None if new_agency else conn.execute(
+        _SELECT_REPORT, {"agency_id": agency_id, "year": report.year}
     ).first()
     now = datetime.now(UTC)
-    if row is None:
-        row = Report(
-            agency_id=agency_id,
-            year=report.year,
-            template=report.template,
-            title=report.title,
-            document_id=document.id,
-            sections=list(report.sections),
-            data=data,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        _insert_cells(session, row.id, cells)
-        _insert_findings(session, row.id, findings)
+    if existing is None:
+        report_id: int = conn.execute(_INSERT_REPORT, {
+            "agency_id": agency_id, "year": report.year, "template": report.template, "title": report.title,
+            "document_id": document_id, "sections": list(report.sections), "data_json": data,
+            "text_sketch": sketch or None, "created_at": now, "updated_at": now,
+        }).scalar_one()
+        _insert_cells(conn, report_id, cells)
+        _insert_findings(conn, report_id, findings)
         return SaveResult(
             "created",
-            document.id,
+            document_id,
             document_status,
-            report_id=row.id,
+            report_id=report_id,
             agency_id=agency_id,
             cells_replaced=True,
             findings_replaced=True,
         )
-    assert row.id is not None
+    report_id = existing.id
 
-    if row.document_id != document.id and not new_content:
+    if existing.document_id != document_id and not new_content:
         skipped: SaveStatus = "unchanged" if document_status == "unchanged" else "updated"
-        return SaveResult(skipped, document.id, document_status, row.id, agency_id, superseded=True)
+        return SaveResult(skipped, document_id, document_status, report_id, agency_id, superseded=True)
 
-    row_changed = _assign(
-        row,
+    changes = _changes(
+        existing,
         template=report.template,
         title=report.title,
-        document_id=document.id,
+        document_id=document_id,
         sections=list(report.sections),
-        data=data,
+        text_sketch=sketch or None,
     )
-    cells_replaced = _stored_cells(session, row.id) != cells
+    # The stored data comes back parsed: compare it with the new data parsed the same way.
+    if existing.data != json.loads(data):
+        changes["data"] = _JSONText(sa.literal(data, sa.Text))
+    cells_replaced = _stored_cells(conn, report_id) != cells
     if cells_replaced:
-        session.execute(delete(ReportCell).where(col(ReportCell.report_id) == row.id))
-        _insert_cells(session, row.id, cells)
-    findings_replaced = _stored_findings(session, row.id) != findings
+        conn.execute(sa.delete(_CELLS).where(_CELLS.c.report_id == report_id))
+        _insert_cells(conn, report_id, cells)
+    findings_replaced = _stored_findings(conn, report_id) != findings
     if findings_replaced:
-        session.execute(delete(Finding).where(col(Finding.report_id) == row.id))
-        _insert_findings(session, row.id, findings)
+        conn.execute(sa.delete(_FINDINGS).where(_FINDINGS.c.report_id == report_id))
+        _insert_findings(conn, report_id, findings)
 
-    report_changed = row_changed or cells_replaced or findings_replaced
+    report_changed = bool(changes) or cells_replaced or findings_replaced
     if report_changed:
-        row.updated_at = now
-    session.flush()
+        changes["updated_at"] = now
+        conn.execute(sa.update(_REPORTS).where(_REPORTS.c.id == report_id).values(changes))
     status: SaveStatus = "updated" if report_changed or document_status != "unchanged" else "unchanged"
     return SaveResult(
         status,
-        document.id,
+        document_id,
         document_status,
-        report_id=row.id,
+        report_id=report_id,
         agency_id=agency_id,
         cells_replaced=cells_replaced,
         findings_replaced=findings_replaced,
@@ -198,6 +236,11 @@ def save_report(
 def file_uri(path: str | Path) -> str:
     """The document key of a local file: the ``file://`` URI of its absolute path."""
     return Path(path).resolve().as_uri()
+
+
+def stored_document(session: Session | Connection, url: str) -> StoredDocument | None:
+    """The document stored at `url`, with its number of versions, or None."""
+    return _stored_document(_connection(session), url)
 
 
 def known_document(session: Session, url: str, content_hash: str) -> bool:
@@ -279,13 +322,17 @@ def as_check_finding(row: Finding) -> cm.Finding:
 
 def canonical_data(report: cm.Report) -> dict[str, Any]:
     """The report's canonical JSON without findings, exactly as the database returns it."""
+    return json.loads(_data_json(report))  # type: ignore[no-any-return]
+
+
+def _data_json(report: cm.Report) -> str:
+    """The report's canonical JSON text without findings, as written to the data columns."""
     out = report.to_json()
     out.pop("findings", None)
     try:
-        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
+        return json.dumps(out, ensure_ascii=False, allow_nan=False)
     except ValueError as exc:
         raise ValueError(f"report data is not valid JSON ({exc}): {report.source}") from None
-    return json.loads(text)  # type: ignore[no-any-return]
 
 
 def report_cells(report: cm.Report) -> dict[CellKey, float | None]:
@@ -296,8 +343,11 @@ def report_cells(report: cm.Report) -> dict[CellKey, float | None]:
         for row_key, columns in table.items():
             if not isinstance(columns, Mapping):
                 continue
+            row = str(row_key)
             for column_key, value in columns.items():
-                cells[(section, str(row_key), str(column_key))] = _number(value)
+                # Most of the ~200 cells are plain ints: no function call for them.
+                number = float(value) if type(value) is int else _number(value)
+                cells[(section, row, str(column_key))] = number
     return cells
 
 
@@ -316,21 +366,98 @@ def _finding_key(f: cm.Finding) -> FindingKey:
 
 # ---- Rows ------------------------------------------------------------------------------
 
+_AGENCIES: sa.Table = Agency.__table__  # type: ignore[attr-defined]
+_DOCUMENTS: sa.Table = Document.__table__  # type: ignore[attr-defined]
+_VERSIONS: sa.Table = DocumentVersion.__table__  # type: ignore[attr-defined]
+_REPORTS: sa.Table = Report.__table__  # type: ignore[attr-defined]
+_CELLS: sa.Table = ReportCell.__table__  # type: ignore[attr-defined]
+_FINDINGS: sa.Table = Finding.__table__  # type: ignore[attr-defined]
 
-def _agency(session: Session, name: str | None) -> Agency | None:
+
+class _JSONText(FunctionElement[Any]):
+    """A JSON column's value given as text that is already JSON.
+
+    A report's data is serialised once (which also validates it) and written to two columns;
+    binding the dict would serialise it again for each. SQLite keeps JSON as text as it is;
+    PostgreSQL needs the text cast to json.
+    """
+
+    type = sa.JSON()
+    inherit_cache = True
+    name = "json_text"
+
+
+@compiles(_JSONText)
+def _cast_json_text(element: _JSONText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSON)"
+
+
+@compiles(_JSONText, "sqlite")
+def _sqlite_json_text(element: _JSONText, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+# Built once: SQLAlchemy then finds their compiled form in its cache at every execution.
+_SELECT_AGENCY = sa.select(_AGENCIES.c.id).where(_AGENCIES.c.name == sa.bindparam("name"))
+_INSERT_AGENCY = sa.insert(_AGENCIES).returning(_AGENCIES.c.id)
+_VERSION_COUNT = (
+    sa.select(sa.func.count()).where(_VERSIONS.c.document_id == _DOCUMENTS.c.id).scalar_subquery()
+)
+# StoredDocument's fields: the document's columns and its number of versions.
+_SELECT_DOCUMENT = sa.select(
+    *(_DOCUMENTS.c[f.name] for f in fields(StoredDocument) if f.name != "versions"),
+    _VERSION_COUNT.label("versions"),
+).where(_DOCUMENTS.c.url == sa.bindparam("url"))
+_INSERT_DOCUMENT = sa.insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+_INSERT_VERSION = sa.insert(_VERSIONS).values(data=_JSONText(sa.bindparam("data_json", type_=sa.Text)))
+_SELECT_REPORT = sa.select(
+    _REPORTS.c.id, _REPORTS.c.document_id, _REPORTS.c.template, _REPORTS.c.title, _REPORTS.c.sections,
+    _REPORTS.c.data, _REPORTS.c.text_sketch,
+).where(_REPORTS.c.agency_id == sa.bindparam("agency_id"), _REPORTS.c.year == sa.bindparam("year"))
+_INSERT_REPORT = sa.insert(_REPORTS).values(
+    data=_JSONText(sa.bindparam("data_json", type_=sa.Text))
+).returning(_REPORTS.c.id)
+_SELECT_CELLS = sa.select(_CELLS.c.section, _CELLS.c.row, _CELLS.c.column, _CELLS.c.value).where(
+    _CELLS.c.report_id == sa.bindparam("report_id")
+)
+_SELECT_FINDINGS = (
+    sa.select(_FINDINGS.c.rule, _FINDINGS.c.severity, _FINDINGS.c.message, _FINDINGS.c.where,
+              _FINDINGS.c.section, _FINDINGS.c.row, _FINDINGS.c.column)
+    .where(_FINDINGS.c.report_id == sa.bindparam("report_id"))
+    .order_by(_FINDINGS.c.id)
+)
+_CELL_COLUMNS = ("report_id", "section", "row", "column", "value")  # report_id, *CellKey, value
+_FINDING_COLUMNS = ("report_id", "rule", "severity", "message", "where", "section", "row", "column")
+
+
+def _connection(db: Session | Connection) -> Connection:
+    """The connection to run statements on. A session's pending ORM changes are flushed first,
+    as autoflush would before a query."""
+    if isinstance(db, Connection):
+        return db
+    db.flush()
+    return db.connection()
+
+
+def _agency_id(conn: Connection, name: str | None) -> tuple[int | None, bool]:
+    """The agency's id (None without a name), and whether it was created just now."""
     name = (name or "").strip()
     if not name:
-        return None
-    agency = session.exec(select(Agency).where(Agency.name == name)).first()
-    if agency is None:
-        agency = Agency(name=name)
-        session.add(agency)
-        session.flush()
-    return agency
+        return None, False
+    agency_id: int | None = conn.execute(_SELECT_AGENCY, {"name": name}).scalar()
+    if agency_id is not None:
+        return agency_id, False
+    return conn.execute(_INSERT_AGENCY, {"name": name}).scalar_one(), True
+
+
+def _stored_document(conn: Connection, url: str) -> StoredDocument | None:
+    row = conn.execute(_SELECT_DOCUMENT, {"url": url}).first()
+    return None if row is None else StoredDocument(**row._mapping)
 
 
 def _upsert_document(
-    session: Session,
+    conn: Connection,
+    stored: StoredDocument | None,
     *,
     url: str,
     content_hash: str,
@@ -341,111 +468,89 @@ def _upsert_document(
     reported_format: str | None,
     agency_id: int | None,
     provenance: Mapping[str, str | None],
-) -> tuple[Document, RowStatus, bool]:
-    """The document row, what happened to it, and whether its content is new (created or rehashed)."""
-    document = session.exec(select(Document).where(Document.url == url)).first()
-    if document is None:
-        document = Document(
-            url=url,
-            content_hash=content_hash,
-            size=size,
-            format=_document_format(reported_format, url),
-            fetched_at=fetched_at,
-            published_at=published_at,
-            title=title,
-            agency_id=agency_id,
-            **{k: v for k, v in provenance.items() if v is not None},
-        )
-        session.add(document)
-        session.flush()
-        return document, "created", True
+) -> tuple[int, RowStatus, bool]:
+    """The document's id, what happened to it, and whether its content is new (created or rehashed)."""
+    fmt = _document_format(reported_format, url)
+    if stored is None:
+        document_id: int = conn.execute(_INSERT_DOCUMENT, {
+            "url": url, "content_hash": content_hash, "size": size, "format": fmt, "fetched_at": fetched_at,
+            "published_at": published_at, "title": title, "agency_id": agency_id, **provenance,
+        }).scalar_one()
+        return document_id, "created", True
 
-    new_content = document.content_hash != content_hash
+    new_content = stored.content_hash != content_hash
+    values: dict[str, Any] = {}
     if new_content:
-        _assign(
-            document,
-            content_hash=content_hash,
-            size=size,
-            format=_document_format(reported_format, url),
-            fetched_at=fetched_at,
-        )
+        values.update(content_hash=content_hash, size=size, format=fmt, fetched_at=fetched_at)
     # Facts learnt about the document: fill in or correct, never erase.
-    learnt: dict[str, Any] = {}
     if reported_format:
-        learnt["format"] = _document_format(reported_format, url)
+        values["format"] = fmt
     if published_at is not None:
-        learnt["published_at"] = published_at
+        values["published_at"] = published_at
     if title is not None:
-        learnt["title"] = title
+        values["title"] = title
     if agency_id is not None:
-        learnt["agency_id"] = agency_id
-    learnt.update({k: v for k, v in provenance.items() if v is not None})
-    changed = _assign(document, **learnt) or new_content
-    if changed:
-        session.flush()
-    return document, "updated" if changed else "unchanged", new_content
+        values["agency_id"] = agency_id
+    values.update({k: v for k, v in provenance.items() if v is not None})
+    changes = _changes(stored, **values)
+    if changes:
+        conn.execute(sa.update(_DOCUMENTS).where(_DOCUMENTS.c.id == stored.id).values(changes))
+    return stored.id, "updated" if changes else "unchanged", new_content
 
 
-def _stored_cells(session: Session, report_id: int) -> dict[CellKey, float | None]:
-    stmt = select(ReportCell.section, ReportCell.row, ReportCell.column, ReportCell.value).where(
-        ReportCell.report_id == report_id
-    )
-    return {(s, r, c): v for s, r, c, v in session.exec(stmt).all()}
+def _stored_cells(conn: Connection, report_id: int) -> dict[CellKey, float | None]:
+    # all(): one fetch of every row; iterating the result fetches them one at a time.
+    return {(s, r, c): v for s, r, c, v in conn.execute(_SELECT_CELLS, {"report_id": report_id}).all()}
 
 
-def _stored_findings(session: Session, report_id: int) -> list[FindingKey]:
-    # sqlalchemy's select: sqlmodel's is typed for at most four columns.
-    stmt = (
-        sa.select(
-            col(Finding.rule),
-            col(Finding.severity),
-            col(Finding.message),
-            col(Finding.where),
-            col(Finding.section),
-            col(Finding.row),
-            col(Finding.column),
-        )
-        .where(col(Finding.report_id) == report_id)
-        .order_by(col(Finding.id))
-    )
-    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in session.execute(stmt).all()]
+def _stored_findings(conn: Connection, report_id: int) -> list[FindingKey]:
+    rows = conn.execute(_SELECT_FINDINGS, {"report_id": report_id}).all()
+    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
-def _insert_cells(session: Session, report_id: int, cells: Mapping[CellKey, float | None]) -> None:
-    # ~230 rows per report: a DBAPI executemany of plain tuples. SQLAlchemy's own executemany
-    # (even Core) processes every parameter of every row in Python and costs several times more.
-    if not cells:
+def _insert_cells(conn: Connection, report_id: int, cells: Mapping[CellKey, float | None]) -> None:
+    _insert_rows(conn, _CELLS, _CELL_COLUMNS, [(report_id, s, r, c, v) for (s, r, c), v in cells.items()])
+
+
+def _insert_findings(conn: Connection, report_id: int, findings: list[FindingKey]) -> None:
+    # Rows are inserted in list order, so ids follow the checker's order.
+    _insert_rows(conn, _FINDINGS, _FINDING_COLUMNS, [(report_id, *f) for f in findings])
+
+
+def _insert_rows(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows of plain values (no type conversion needed), in order, many rows per statement.
+
+    A report has about 200 cells. SQLAlchemy's executemany (even Core's) processes every
+    parameter of every row in Python, and a DBAPI executemany still runs the statement once per
+    row; one INSERT … VALUES (…), (…), … costs about half as much as the latter.
+    """
+    if not rows:
         return
-    conn = session.connection()
+    quote = conn.dialect.identifier_preparer.quote
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        f'INSERT INTO report_cell (report_id, section, "row", "column", value) '
-        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
-        [(report_id, s, r, c, v) for (s, r, c), v in cells.items()],
-    )
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    row_marks = f"({', '.join([mark] * len(columns))})"
+    per_statement = _max_parameters(conn) // len(columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        conn.exec_driver_sql(head + ", ".join([row_marks] * len(chunk)), tuple(chain.from_iterable(chunk)))
 
 
-def _insert_findings(session: Session, report_id: int, findings: list[FindingKey]) -> None:
-    # executemany inserts in list order, so ids follow the checker's order.
-    if findings:
-        session.connection().execute(
-            insert(Finding.__table__),  # type: ignore[attr-defined]
-            [
-                {"report_id": report_id, "rule": rule, "severity": severity, "message": message,
-                 "where": where, "section": section, "row": row, "column": column}
-                for rule, severity, message, where, section, row, column in findings
-            ],
-        )
+def _max_parameters(conn: Connection) -> int:
+    """How many parameters one statement may have."""
+    if conn.dialect.name != "sqlite":
+        return 65535  # PostgreSQL: the wire protocol counts them in 16 bits
+    driver = conn.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        return driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # 32766 since SQLite 3.32
+    return 999  # the least any SQLite allows
 
 
-def _assign(obj: object, **values: Any) -> bool:
-    """Set the attributes that differ; True if any did."""
-    changed = False
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    return changed
+def _changes(row: object, **values: Any) -> dict[str, Any]:
+    """The values that differ from the row's."""
+    return {name: value for name, value in values.items() if getattr(row, name) != value}
 
 
 # ---- Validation ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
+from compliance.registry import registry_stamp
 from db import crawlstate
 from db.engine import session
 from scraper.article_job import ArticleJob, process_article, start_of
@@ -95,6 +96,7 @@ class Crawler:
         self.convert_timeout = convert_timeout
         self.progress = progress
         self._pool: Executor | None = None
+        self._registry_stamp = ""
 
     async def run(self, sites: list[SiteConfig], *, since: int | None = None) -> list[SiteResult]:
         in_memory = self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:")
@@ -103,6 +105,8 @@ class Crawler:
         with session(self.engine) as s:
             run_ids = crawlstate.start_runs(s, names)
             states = crawlstate.load_site_states(s, names)
+            stamp = registry_stamp(s)
+            self._registry_stamp = "" if stamp.startswith("0:") else stamp  # nothing registered: names as written
         finished: list[tuple[str, int, SiteResult, list[crawlstate.UrlUpdate]]] = []
 
         def flush() -> None:
@@ -316,7 +320,7 @@ class Crawler:
             site=site.name, site_agency=site.agency, region_code=site.region_code,
             region_name=site.region_name, level=site.level, list_title=entry.title,
             list_year=report_year(entry.title), published=published, published_source=source,
-            fetched_at=now, database_url=self.database_url, soffice=self.soffice,
+            fetched_at=now, database_url=self.database_url, registry_stamp=self._registry_stamp, soffice=self.soffice,
             convert_timeout=self.convert_timeout,
         )
 

@@ -6,7 +6,7 @@ returns is picklable, and each process opens its own database engine once.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +19,10 @@ from checks.document import ReadError
 from checks.model import CST, Finding, Report
 from checks.parse import NotAReport
 from checks.readers import read_bytes
+from compliance.registry import AgencyMatcher
 from db import crawlstate
 from db.engine import make_engine, session
-from db.store import save_report
+from db.store import save_report, stored_document
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -44,6 +45,7 @@ class DocumentJob:
     published_source: str
     fetched_at: datetime
     database_url: str
+    registry_stamp: str = ""  # compliance.registry.registry_stamp at the crawl's start; "" : no registry
     soffice: str = "soffice"
     convert_timeout: float = 120.0
 
@@ -88,12 +90,39 @@ def store_document(job: DocumentJob, engine: Engine | None = None) -> JobOutcome
     if report.year is None:
         report.year = job.list_year
     engine = engine or engine_for(job.database_url)
+    return store_checked(job, report, engine, registered=_match_registered(job, report, engine))
+
+
+_MATCHERS: dict[str, tuple[str, AgencyMatcher]] = {}
+
+
+def _match_registered(job: DocumentJob, report: Report, engine: Engine) -> bool:
+    """Give the report the registered name of its agency (matched by name, alias or fuzzily, the
+    site's region breaking ties). True if it matched; an unmatched name is kept as written and
+    waits in `xxgk agencies unmatched` for a person."""
+    if not job.registry_stamp or report.agency is None:
+        return False
+    key = job.database_url
+    cached = _MATCHERS.get(key)
+    if cached is None or cached[0] != job.registry_stamp:
+        with session(engine) as s:
+            cached = _MATCHERS[key] = (job.registry_stamp, AgencyMatcher.from_session(s))
+    matcher = cached[1]
+    found = matcher.match(report.agency, job.region_code)
+    if found is None or not found.ok or found.agency_id is None:
+        return False
+    report.agency = matcher.name(found.agency_id)
+    return True
+
+
+def store_checked(job: DocumentJob, report: Report, engine: Engine, *, registered: bool = False) -> JobOutcome:
+    """Store a checked report of `job` (the database half of store_document, timed by bench/bench_save.py)."""
     # Workers save in parallel: two may create the same new agency, or the same report from an
     # inline page and its PDF, at once. The loser's transaction rolls back whole; saving again
     # then finds the winner's rows.
     for attempt in range(_SAVE_ATTEMPTS):
         try:
-            return _save(job, report, engine)
+            return _save(job, report, engine, registered)
         except (IntegrityError, OperationalError):
             if attempt == _SAVE_ATTEMPTS - 1:
                 raise
@@ -104,29 +133,34 @@ def store_document(job: DocumentJob, engine: Engine | None = None) -> JobOutcome
 _SAVE_ATTEMPTS = 4
 
 
-def _save(job: DocumentJob, report: Report, engine: Engine) -> JobOutcome:
-    report = copy.copy(report)  # a retry must start from the checker's findings
-    report.findings = list(report.findings)
+def _save(job: DocumentJob, report: Report, engine: Engine, registered: bool) -> JobOutcome:
+    # Its own list of findings: a retry must start from the checker's findings.
+    report = dataclasses.replace(report, findings=list(report.findings))
     digest = job.content_hash
     published, source = job.published, job.published_source
-    with session(engine) as s:
-        stored = crawlstate.stored_document(s, job.url)
+    # A plain connection, no ORM session: nothing here uses ORM objects, and the session's
+    # bookkeeping would cost more than some of the statements.
+    with engine.begin() as conn:
+        stored = stored_document(conn, job.url)
         changed = stored is not None and stored.content_hash != digest
         if stored is not None and stored.published_at is not None:
             # The first publication date stands: an edit later does not make a report on time.
             published, source = stored.published_at, stored.published_source or source
-        if changed or (stored is not None and crawlstate.version_count(s, job.url) > 1):
+        if changed or (stored is not None and stored.versions > 1):
             first = stored.fetched_at if stored is not None else job.fetched_at
             report.findings.append(Finding(
                 "changed_after_publication", "warning",
                 f"报告发布后内容被修改过：{first.astimezone(CST):%Y-%m-%d} 抓取的版本与之后抓取的不同，各版本均已保存",
                 "全文"))
-        outcome = save_report(s, report, url=job.url, content_hash=digest, size=len(job.content),
+        outcome = save_report(conn, report, url=job.url, content_hash=digest, size=len(job.content),
                               fetched_at=job.fetched_at, published_at=published, site=job.site,
-                              source_url=job.source_url, published_source=source)
-        if report.agency == job.site_agency and outcome.agency_id is not None:
-            crawlstate.describe_agency(s, outcome.agency_id, region_code=job.region_code,
-                                       region_name=job.region_name, level=job.level)
+                              source_url=job.source_url, published_source=source, stored=stored)
+        if outcome.agency_id is not None and not registered:
+            # What the site config says of an agency the registry does not know: its region (a
+            # portal's agencies are in the portal's region), and its level if the site is its own.
+            own_site = report.agency == job.site_agency
+            crawlstate.describe_agency(conn, outcome.agency_id, region_code=job.region_code,
+                                       region_name=job.region_name, level=job.level if own_site else None)
     if outcome.status == "created":
         return JobOutcome(job.url, "new")
     if changed and not outcome.superseded:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -27,7 +29,9 @@ from sqlmodel import Session, SQLModel, select
 
 from checks import model as cm
 from checks.template import APPLICANT_COLUMNS, APPLICANT_PARTS, APPLICATION_ROWS, RESULT_ROWS
+from db import crawlstate
 from db import models as m
+from db import store as store_module
 from db.engine import ALEMBIC_INI, alembic_config, current_revision, downgrade, make_engine, session, upgrade
 from db.store import (
     SaveResult,
@@ -38,9 +42,12 @@ from db.store import (
     findings_for_report,
     get_report,
     known_document,
+    report_cells,
     reports_for_year,
     save_report,
+    stored_document,
 )
+from scraper.store_job import DocumentJob, store_checked
 
 TABLES = ("agency", "document", "report", "report_cell", "finding")
 CRAWL_TABLES = ("document_version", "http_state", "crawl_run")
@@ -571,3 +578,126 @@ def test_input_report_is_not_modified(engine: Engine) -> None:
     with session(engine) as s:
         save(s, report, URL, "v1")
     assert report == pristine
+
+
+def test_data_columns_hold_the_canonical_json(engine: Engine) -> None:
+    """The data is written as JSON text once, to the report and to the document's version."""
+    report = make_report()
+    with session(engine) as s:
+        save(s, report, URL, "v1")
+    with engine.connect() as conn:
+        texts = [conn.execute(text(f"SELECT data FROM {t}")).scalar_one()
+                 for t in ("report", "document_version")]
+    assert [json.loads(t) for t in texts] == [canonical_data(report)] * 2
+
+
+def test_pending_orm_changes_are_seen(engine: Engine) -> None:
+    with session(engine) as s:
+        s.add(m.Agency(name=AGENCY, level="department"))
+        result = save(s, make_report(), URL, "v1")
+        agency = s.get(m.Agency, result.agency_id)
+        assert agency is not None and agency.level == "department"
+    assert counts(engine)["agency"] == 1
+
+
+def test_rows_beyond_the_parameter_limit_are_inserted_in_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells and findings are inserted several rows per statement, within the database's limit."""
+    monkeypatch.setattr(store_module, "_max_parameters", lambda conn: 17)  # 3 cells, 2 findings a statement
+    extra = [cm.Finding(rule=f"rule_{i}", severity="info", message=f"第{i}条", where="全文")
+             for i in range(4)]
+    report = make_report(findings=[*two_findings(), *extra])
+    with session(engine) as s:
+        result = save(s, report, URL, "v1")
+    assert result.report_id is not None
+    with session(engine) as s:
+        cells = s.exec(select(m.ReportCell).where(m.ReportCell.report_id == result.report_id)).all()
+        assert {(c.section, c.row, c.column): c.value for c in cells} == report_cells(report)
+        assert [as_check_finding(f) for f in findings_for_report(s, result.report_id)] == report.findings
+    with session(engine) as s:
+        assert save(s, report, URL, "v1").status == "unchanged"
+
+
+def test_save_on_a_connection_with_the_document_looked_up_first(engine: Engine) -> None:
+    """The crawler's way: a plain connection, and the lookup it needed anyway passed on."""
+    with engine.begin() as conn:
+        assert stored_document(conn, URL) is None
+        first = save_report(conn, make_report(), url=URL, content_hash=sha("v1"), size=2, fetched_at=FETCHED,
+                            published_at=FETCHED, stored=None)
+    assert (first.status, first.document_status) == ("created", "created")
+
+    with engine.begin() as conn:
+        stored = stored_document(conn, URL)
+        assert stored is not None
+        assert (stored.id, stored.content_hash, stored.size, stored.format, stored.versions) == (
+            first.document_id, sha("v1"), 2, "pdf", 1)
+        assert stored.fetched_at == FETCHED and stored.published_at == FETCHED
+        again = save_report(conn, make_report(), url=URL, content_hash=sha("v1"), size=2, fetched_at=FETCHED,
+                            stored=stored)
+    assert again == SaveResult("unchanged", first.document_id, "unchanged", first.report_id, first.agency_id)
+
+    with engine.begin() as conn:
+        changed = save_report(conn, make_report(new_parts=(10, 2, 0, 1, 0, 0)), url=URL,
+                              content_hash=sha("v2"), size=2, fetched_at=FETCHED + timedelta(days=1),
+                              stored=stored_document(conn, URL))
+        assert (changed.status, changed.cells_replaced) == ("updated", True)
+        assert stored_document(conn, URL) == dataclasses.replace(
+            stored, content_hash=sha("v2"), fetched_at=FETCHED + timedelta(days=1), versions=2)
+
+
+def test_describe_agency_fills_in_and_writes_only_changes(engine: Engine) -> None:
+    with session(engine) as s:
+        agency_id = save(s, make_report(), URL, "v1").agency_id
+    assert agency_id is not None
+    with engine.begin() as conn:
+        crawlstate.describe_agency(conn, agency_id, region_code="330211", region_name="镇海区",
+                                   level="department")
+    with session(engine) as s:
+        written = total_changes(s)
+        crawlstate.describe_agency(s, agency_id, region_code="330211", region_name=None, level="")
+        assert total_changes(s) == written  # nothing new: not even a no-op update
+        crawlstate.describe_agency(s, agency_id, region_code=None, region_name="宁波市镇海区", level=None)
+        assert total_changes(s) == written + 1
+    with session(engine) as s:
+        agency = s.get(m.Agency, agency_id)
+        assert agency is not None
+        assert (agency.region_code, agency.region_name, agency.level) == (
+            "330211", "宁波市镇海区", "department")
+
+
+def _job(engine: Engine, content: bytes, fetched_at: datetime, published: datetime) -> DocumentJob:
+    return DocumentJob(
+        url="https://www.zh.gov.cn/art/2022/1/20/art_1.html", content=content,
+        content_hash=hashlib.sha256(content).hexdigest(), content_type="text/html", source_url=None,
+        site="zhenhai", site_agency=AGENCY, region_code="330211", region_name="镇海区", level="department",
+        list_title="2021年报", list_year=2021, published=published, published_source="发布日期",
+        fetched_at=fetched_at, database_url=str(engine.url),
+    )
+
+
+def test_store_job_keeps_versions_and_flags_a_changed_report(engine: Engine) -> None:
+    """scraper.store_job's save: new, unchanged, changed after publication (a finding that stays),
+    the first publication date kept, and the agency described from the site config."""
+    published = datetime(2022, 1, 18, tzinfo=CST)
+
+    def store(content: bytes, days: int) -> str | None:
+        job = _job(engine, content, FETCHED + timedelta(days=days), published + timedelta(days=days))
+        return store_checked(job, make_report(), engine).status
+
+    def rules() -> list[str]:
+        with session(engine) as s:
+            report = get_report(s, AGENCY, 2021)
+            assert report is not None and report.id is not None
+            return [f.rule for f in findings_for_report(s, report.id)]
+
+    assert [store(b"v1", 0), store(b"v1", 1)] == ["new", "unchanged"]
+    assert rules() == ["text_table_mismatch", "stale_text"]
+    assert [store(b"v2", 2), store(b"v2", 3)] == ["changed", "unchanged"]
+    assert rules() == ["text_table_mismatch", "stale_text", "changed_after_publication"]
+    with session(engine) as s:
+        stored = stored_document(s, _job(engine, b"", FETCHED, published).url)
+        assert stored is not None and stored.versions == 2
+        assert (stored.published_at, stored.fetched_at) == (published, FETCHED + timedelta(days=2))
+        agency = s.exec(select(m.Agency)).one()
+        assert (agency.region_code, agency.region_name, agency.level) == ("330211", "镇海区", "department")
