@@ -1132,3 +1132,13 @@ def list_agencies(session: Session, *, region: str | None = None, level: str | N
                          r.site, bool(r.registered), int(r.reports)) for r in rows]
     return sorted(out, key=lambda a: (a.region_code or "", a.name))
 
+
+
+def registry_stamp(session: Session) -> str:
+    """A cheap fingerprint of the registry (counts and highest ids of registered agencies and
+    aliases): a worker process rebuilds its cached matcher only when it changes."""
+    conn = session.connection()
+    agencies = conn.execute(sa.select(sa.func.count(), sa.func.max(_AGENCIES.c.id))
+                            .where(_AGENCIES.c.registered)).one()
+    aliases = conn.execute(sa.select(sa.func.count(), sa.func.max(_ALIASES.c.id))).one()
+    return f"{agencies[0]}:{agencies[1]}:{aliases[0]}:{aliases[1]}"

@@ -210,6 +210,7 @@ def demo(
         )
         for site in sites:
             print(f"  {site.name}：{site.list_urls[0]}")
+        _demo_registry(settings)
         print("\n第一次抓取：")
         _run_crawl(settings, sites, None)
         srv.reset_log()
@@ -217,6 +218,7 @@ def demo(
         _run_crawl(settings, sites, None)
         print(f"第二次抓取共 {len(srv.requests)} 个请求，传输 {human_size(srv.bytes_sent)}。")
         _print_stored(settings)
+        _demo_compliance(settings)
         if serve:
             err.print("演示站点继续运行，按 Ctrl-C 结束。")
             try:
@@ -226,6 +228,49 @@ def demo(
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
+
+
+def _demo_registry(settings: Settings) -> None:
+    """The demo sites' agencies, as a supervisor's office would register them."""
+    from compliance.registry import import_registry, load_registry
+    from db.engine import session
+
+    path = Path(__file__).parent / "demo" / "agencies.csv"
+    with session(open_engine(settings)) as s:
+        result = import_registry(s, load_registry(path))
+    print(f"\n单位名录：{path.name}，新增 {result.created} 个单位（其中几个从不发布报告）")
+
+
+def _demo_compliance(settings: Settings) -> None:
+    """Sweep every year the demo holds, subscribe a supervisor to a digest, and show it."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from checks.model import CST
+    from compliance.alerts import deliver
+    from compliance.channels import ConsoleChannel
+    from compliance.sweep import sweep
+    from db.engine import session
+    from db.models import Report, Subscriber
+
+    engine = open_engine(settings)
+    now = datetime.now(UTC)
+    with session(engine) as s:
+        years = sorted(s.connection().execute(sa.select(Report.__table__.c.year).distinct()).scalars())
+        if s.connection().execute(sa.select(Subscriber.__table__.c.id).where(
+                Subscriber.__table__.c.name == "演示督查员")).first() is None:
+            s.add(Subscriber(name="演示督查员", channel="console", mode="digest", min_severity="warning",
+                             created_at=now))
+    print(f"\n合规核查（截至 {now.astimezone(CST):%Y-%m-%d}）：")
+    for year in years:
+        result = sweep(engine, year, today=now.astimezone(CST).date(), now=now, deadlines=settings.deadlines)
+        counts = "，".join(f"{rule} {n}" for rule, n in sorted(result.verdicts.items())) or "无跨报告问题"
+        print(f"  {year}年度：报告 {result.reports} 份；{counts}；新增问题 {result.opened}，告警 {result.alerts}")
+    print("\n督查员收到的每日汇总（控制台渠道）：\n")
+    report = asyncio.run(deliver(engine, now=now, digest=True, channels={"console": ConsoleChannel()}))
+    if not report.sent:
+        print("（没有新的告警）")
 
 
 def _print_stored(settings: Settings) -> None:

@@ -230,8 +230,11 @@ def gkmlpt_site(name: str = "yangdong-gkmlpt") -> Site:
     site.builder = builder
     for n, (title, when) in enumerate(_NOTICES):
         builder.publish(site, Item(title=title, url=post_url(505100 + n * 977), published=when, kind="notice"))
+    series: dict[int, ReportSpec] = {}  # by year: each report follows the one before
     for n, (year, template, title, published, kind) in enumerate(_REPORTS):
-        spec: ReportSpec = synthetic_spec(4417 + year, template=template, year=year, agency=AGENCY)
+        spec: ReportSpec = synthetic_spec(4417 + year, template=template, year=year, agency=AGENCY,
+                                           previous=series.get(year - 1))
+        series[year] = spec
         spec.title = title
         post_id = 503000 + n * 1583 + (year - 2019) * 2311
         attachments = []

@@ -20,6 +20,7 @@ every hazard a crawler must survive:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import random
 
@@ -145,8 +146,12 @@ AGENCY_GOV = "嘉善县人民政府"
 SITE_NAME = "嘉善县人民政府"
 
 
+@functools.cache
 def _gov_spec(year: int, template: str) -> ReportSpec:
-    return synthetic_spec(330421 + year, template=template, year=year, agency=AGENCY_GOV)
+    """The county government's report on `year`, following its report of the year before (from
+    2018), so that carried-over applications match across the series."""
+    previous = _gov_spec(year - 1, "2019" if year - 1 < 2021 else "2021") if year > 2018 else None
+    return synthetic_spec(330421 + year, template=template, year=year, agency=AGENCY_GOV, previous=previous)
 
 
 def plain_site(name: str = "jiashan-plain", *, slow_delay: float | None = None) -> Site:

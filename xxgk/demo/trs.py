@@ -254,8 +254,11 @@ def trs_site(name: str = "lianjiang-trs") -> Site:
     decoy_url = f"{COLUMN}{when:%Y%m}/t{when:%Y%m%d}_86311.htm"
     builder.publish(site, Item(title=title, url=decoy_url, published=when, kind="notice"), entry_kind="decoy")
     site.decoys.append(decoy_url)
+    series: dict[int, ReportSpec] = {}  # by year: each report follows the one before
     for year, template, fmt, published, url_day, opts in _REPORTS:
-        spec: ReportSpec = synthetic_spec(3501 + year, template=template, year=year, agency=AGENCY)
+        spec: ReportSpec = synthetic_spec(3501 + year, template=template, year=year, agency=AGENCY,
+                                           previous=series.get(year - 1))
+        series[year] = spec
         day = url_day or published.date()
         docid = 60000 + (year - 2018) * 6151
         url = f"{COLUMN}{day:%Y%m}/t{day:%Y%m%d}_{docid}.htm"

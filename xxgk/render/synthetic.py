@@ -107,12 +107,20 @@ def _split(rng: random.Random, n: int, keys: tuple[str, ...]) -> Counter[str]:
     return Counter(rng.choices(keys, weights, k=n)) if n else Counter()
 
 
-def synthetic_applications(rng: random.Random, template: str, heavy: bool) -> TableValues:
-    """Section 三 satisfying every arithmetic rule of the template, per column."""
+def synthetic_applications(rng: random.Random, template: str, heavy: bool,
+                           previous: TableValues | None = None) -> TableValues:
+    """Section 三 satisfying every arithmetic rule of the template, per column. After `previous`
+    (last year's section 三), new applications stay within ±40% of last year's and 上年结转 is
+    last year's 结转下年度继续办理, as in a real series of reports."""
     new = _new_applications(rng, heavy)
-    carried_over = {
-        c: (rng.randint(0, max(1, new[c] // 12)) if heavy and new[c] else 0) for c in APPLICANT_PARTS
-    }
+    if previous is not None:
+        new = {c: max(0, round((previous["new"][c] or 0) * rng.uniform(0.7, 1.4))) if heavy else new[c]
+               for c in APPLICANT_PARTS}
+        carried_over = {c: int(previous["carried_forward"][c] or 0) for c in APPLICANT_PARTS}
+    else:
+        carried_over = {
+            c: (rng.randint(0, max(1, new[c] // 12)) if heavy and new[c] else 0) for c in APPLICANT_PARTS
+        }
     available = {c: new[c] + carried_over[c] for c in APPLICANT_PARTS}
     forward = {c: (rng.randint(0, available[c] // 10) if heavy else 0) for c in APPLICANT_PARTS}
     result_keys = RESULT_ROWS[template]
@@ -294,17 +302,29 @@ def synthetic_body(
 
 
 def synthetic_spec(
-    seed: int, *, template: str = TEMPLATE_2021, year: int = 2021, agency: str | None = None
+    seed: int, *, template: str = TEMPLATE_2021, year: int = 2021, agency: str | None = None,
+    previous: ReportSpec | None = None,
 ) -> ReportSpec:
-    """A random, internally consistent report; the same seed gives the same report."""
+    """A random, internally consistent report; the same seed gives the same report. Given
+    `previous` (the agency's report of the year before), the series is consistent too: carried-over
+    applications match and key figures move within a plausible range."""
     if template not in (TEMPLATE_2019, TEMPLATE_2021):
         raise ValueError(f"template must be '2019' or '2021', not {template!r}")
     rng = random.Random(f"{seed}:{template}:{year}:{agency}")
     agency = agency or rng.choice(AGENCIES)
     heavy = rng.random() < 0.5
+    if previous is not None:
+        heavy = (previous.applications["new"]["natural"] or 0) >= 20  # busy agencies stay busy
+    proactive = synthetic_proactive(rng, template, agency.endswith("人民政府"))
+    if previous is not None:
+        for key in ("licensing", "punishment", "enforcement"):
+            before = (previous.proactive.get(key) or {}).get("decisions")
+            if key in proactive and before is not None:
+                proactive[key] = {**proactive[key], "decisions": round(before * rng.uniform(0.8, 1.25))}
     data = {
-        "proactive": synthetic_proactive(rng, template, agency.endswith("人民政府")),
-        "applications": synthetic_applications(rng, template, heavy),
+        "proactive": proactive,
+        "applications": synthetic_applications(
+            rng, template, heavy, previous.applications if previous is not None else None),
         "review_litigation": synthetic_review(rng, heavy),
     }
     body = synthetic_body(rng, agency, year, template, data)
