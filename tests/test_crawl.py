@@ -277,3 +277,25 @@ def test_an_interrupted_run_is_closed_as_failed(server, tmp_path):
         runs = s.exec(select(CrawlRun).order_by(CrawlRun.id)).all()
         assert [r.status for r in runs] == ["failed", "ok"]
         assert "中断" in runs[0].errors[0] and all(r.finished_at is not None for r in runs)
+
+
+def test_reports_take_the_registered_agency_name(server, tmp_path):
+    """With a registry, a report is stored under the registered agency its written name matches
+    (here via the registry's own spelling), and the site config does not overwrite the registry."""
+    from compliance.registry import import_registry, parse_registry_csv
+
+    engine = _fresh_engine(tmp_path, "registry.db")
+    csv = ("name,aliases,region_code,region_name,level,site\n"
+           "连江县人民政府（本级）,县政府,350122,名录里的连江县,政府,lianjiang-trs\n")
+    with session(engine) as s:
+        import_registry(s, parse_registry_csv(csv))
+    sites = [s for s in _sites(server) if s.name == "lianjiang-trs"]
+    _crawl(server, engine, sites=sites)
+    with session(engine) as s:
+        rows = s.exec(select(Report, Agency).join(Agency, Report.agency_id == Agency.id)).all()
+    truth = {t.year for site, t in truths(server) if site.name == "lianjiang-trs"}
+    assert {r.year for r, _ in rows} == truth
+    with session(engine) as s:
+        registered = s.exec(select(Agency).where(Agency.registered)).one()
+    assert {a.id for _, a in rows} == {registered.id}  # no unregistered "连江县人民政府" was created
+    assert "本级" in registered.name and registered.region_name == "名录里的连江县"
