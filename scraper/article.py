@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lxml import etree
@@ -201,11 +201,9 @@ _TITLE_CLASSES = frozenset({
     "xxgk_title", "content_title", "con_title", "title", "tit", "bt", "wzbt", "h-title",
 })  # fmt: skip
 _TITLE_IDS = frozenset({"title", "ivs_title", "articleTitle", "ArticleTitle", "con_title"})
-_NAMED_TITLE_BLOCKS = etree.XPath(
-    "//body//*[(self::div or self::h1 or self::h2 or self::h3 or self::p or self::td or self::span"
-    " or self::strong) and (@id or @class)]"
-)
+_TITLE_TAGS = frozenset({"div", "h1", "h2", "h3", "p", "td", "span", "strong"})
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]+\s*|\s+[-–—－]+\s+")
+_ATTACH_SCOPE_TAGS = frozenset({"div", "ul", "ol", "p", "span", "table", "section", "dl"})
 _REPORT_MARKERS = re.compile(r"勾稽关系|本年新收|第二十条")
 _ATTACH_CONTAINER = re.compile(r"attach|fujian|appendix|xgfj|file_ul|file_xmb|(?:^|[\s_-])fj(?:$|[\s_-])", re.I)
 _EXT_RE = re.compile(r"\.(docx?|pdf|wps|xlsx?|et)$", re.I)
@@ -235,35 +233,70 @@ def _text(el: etree._Element) -> str:
     return clean_text(" ".join(text_nodes(el)))
 
 
-def _classes(el: etree._Element) -> list[str]:
-    cls = el.get("class")
-    return cls.split() if cls else []
+class _Named(NamedTuple):
+    """An element with an id or a class attribute: both values, and the class split."""
+
+    el: etree._Element
+    id: str | None
+    cls: str | None
+    classes: list[str]
+
+
+# Every id and class attribute in the document (also past a stray </html>, where libxml2 starts
+# a second root), in document order. Selecting the attributes costs one C-level pass; testing
+# every element, in an XPath predicate or in Python, costs ten times more on pages whose report
+# tables have hundreds of cells, and only named elements can be containers, title blocks or
+# attachment lists.
+_ID_AND_CLASS = etree.XPath("//*/@id | //*/@class")
+
+
+def _named(root: etree._Element) -> list[_Named]:
+    """The document's elements that have an id or a class, in document order."""
+    out: list[_Named] = []
+    last = None
+    for attr in _ID_AND_CLASS(root):
+        el = attr.getparent()
+        if el is not last:  # an element's attributes come together, before its children
+            cls = el.get("class")
+            out.append(_Named(el, el.get("id"), cls, cls.split() if cls else []))
+            last = el
+    return out
 
 
 _MEANINGFUL = etree.XPath("string-length(normalize-space(.)) >= 20 or boolean(.//table) or boolean(.//img)")
-_BLOCKS_WITH_NAMES = etree.XPath(
-    "//*[(self::div or self::article or self::section or self::main or self::td or self::center or self::form)"
-    " and (@id or @class)]"
-)
+_CONTAINER_TAGS = frozenset({"div", "article", "section", "main", "td", "center", "form"})
 
 
 def _meaningful(el: etree._Element) -> bool:
+    # The first text nodes usually decide, without the XPath building the container's whole
+    # text: 20 characters other than the XML whitespace normalize-space() collapses make its
+    # result 20 long or more.
+    seen = 0
+    for text in el.itertext():
+        seen += len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r")
+        if seen >= 20:
+            return True
     if _MEANINGFUL(el):
         return True
     return any(attachment_ext(a.get("href") or "", text_of(a)) for a in el.iter("a"))
 
 
-def _known_container(root: etree._Element) -> etree._Element | None:
-    """The innermost well-known article container that holds something."""
-    found = [
-        el
-        for el in _BLOCKS_WITH_NAMES(root)
-        if (el.get("id") in _SPECIFIC_IDS or not _SPECIFIC_CLASSES.isdisjoint(_classes(el))) and _meaningful(el)
-    ]
-    if not found:
-        return None
-    inner = [el for el in found if not any(other is not el and _is_ancestor(el, other) for other in found)]
-    return inner[0]
+def _known_container(named: list[_Named]) -> etree._Element | None:
+    """The innermost well-known article container that holds something: the first one, in
+    document order, with no such container inside it."""
+    inner = None
+    for n in named:
+        if not (n.id in _SPECIFIC_IDS or not _SPECIFIC_CLASSES.isdisjoint(n.classes)):
+            continue
+        if n.el.tag not in _CONTAINER_TAGS:
+            continue
+        # A container's descendants follow it in document order: the first candidate past
+        # `inner`'s subtree means none inside it qualified.
+        if inner is not None and not _is_ancestor(inner, n.el):
+            break
+        if _meaningful(n.el):
+            inner = n.el
+    return inner
 
 
 def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
@@ -278,28 +311,32 @@ def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
 def _densest_block(body: etree._Element) -> etree._Element:
     """The block element holding the most text directly (its own paragraphs, spans and table
     cells, not nested blocks); link text does not count, so menus do not win."""
-    container: dict[etree._Element, etree._Element] = {}
-    in_link: dict[etree._Element, bool] = {}
-    score: dict[etree._Element, int] = {}
-    for el in body.iter():
-        if not isinstance(el.tag, str):
-            continue
+    container: dict[etree._Element, etree._Element] = {}  # element → the block its text counts for
+    in_link: set[etree._Element] = set()
+    score: dict[etree._Element, int] = {}  # insertion order breaks ties
+    for el in body.iter(etree.Element):
+        tag = el.tag
         parent = el.getparent()
-        cont = el if el.tag in _BLOCK_TAGS or parent is None or parent not in container else container[parent]
-        link = el.tag == "a" or (parent is not None and in_link.get(parent, False))
-        container[el], in_link[el] = cont, link
-        if el.text and not link:
-            score[cont] = score.get(cont, 0) + len(el.text.strip())
-        if el.tail and parent is not None and parent in container and not in_link.get(parent, False):
-            pc = container[parent]
-            score[pc] = score.get(pc, 0) + len(el.tail.strip())
+        parent_block = container.get(parent)  # None for `body` itself
+        block = el if parent_block is None or tag in _BLOCK_TAGS else parent_block
+        container[el] = block
+        parent_in_link = parent in in_link
+        link = parent_in_link or tag == "a"
+        if link:
+            in_link.add(el)
+        text = el.text
+        if text and not link:
+            score[block] = score.get(block, 0) + len(text.strip())
+        tail = el.tail
+        if tail and parent_block is not None and not parent_in_link:
+            score[parent_block] = score.get(parent_block, 0) + len(tail.strip())
     if not score:
         return body
     best = max(score, key=score.__getitem__)
     return best if score[best] >= 20 else body
 
 
-def _find_body(root: etree._Element, selector: str | None) -> etree._Element:
+def _find_body(root: etree._Element, named: list[_Named], selector: str | None) -> etree._Element:
     body = root.find("body")
     if body is None:
         body = root
@@ -310,11 +347,13 @@ def _find_body(root: etree._Element, selector: str | None) -> etree._Element:
             hits = []
         if hits:
             return hits[0]
-    known = _known_container(body)
+    known = _known_container(named)
     return known if known is not None else _densest_block(body)
 
 
-def _title(root: etree._Element, meta: dict[str, str], detail: dict | None) -> str | None:
+def _title(
+    root: etree._Element, named: list[_Named], meta: dict[str, str], detail: dict | None
+) -> str | None:
     for key in ("ArticleTitle", "articletitle", "og:title"):
         if meta.get(key):
             return clean_text(meta[key])
@@ -323,9 +362,13 @@ def _title(root: etree._Element, meta: dict[str, str], detail: dict | None) -> s
     title_el = root.find(".//title")
     page_title = clean_text(text_of(title_el)) if title_el is not None else ""
     candidates = []
-    for el in _NAMED_TITLE_BLOCKS(root):
-        if el.get("id") in _TITLE_IDS or not _TITLE_CLASSES.isdisjoint(_classes(el)):
-            text = clean_text(text_of(el))
+    for n in named:
+        if (
+            (n.id in _TITLE_IDS or not _TITLE_CLASSES.isdisjoint(n.classes))
+            and n.el.tag in _TITLE_TAGS
+            and next(n.el.iterancestors("body"), None) is not None  # in the <body>
+        ):
+            text = clean_text(text_of(n.el))
             if 4 <= len(text) <= 200:
                 candidates.append(text)
     for text in candidates:  # a title block the <title> confirms
@@ -363,11 +406,19 @@ def _meta_get(meta: dict[str, str], *names: str) -> str | None:
     return None
 
 
-def _attachments(root: etree._Element, body: etree._Element, base: str, detail: dict | None) -> list[Attachment]:
+def _attachments(
+    root: etree._Element, named: list[_Named], body: etree._Element, base: str, detail: dict | None
+) -> list[Attachment]:
     scopes = [body]
-    for el in root.iter("div", "ul", "ol", "p", "span", "table", "section", "dl"):
-        label = f"{el.get('id') or ''} {el.get('class') or ''}"
-        if label.strip() and _ATTACH_CONTAINER.search(label) and not _is_ancestor(el, body) and el is not body:
+    for n in named:
+        el = n.el
+        if (
+            _ATTACH_CONTAINER.search(f"{n.id or ''} {n.cls or ''}")
+            and el.tag in _ATTACH_SCOPE_TAGS
+            and el is not body
+            and not _is_ancestor(el, body)
+            and _is_ancestor(root, el)  # not past a stray </html>
+        ):
             scopes.append(el)
     out: dict[str, Attachment] = {}
 
@@ -444,9 +495,10 @@ def parse_article(
         page = root
     page_text = _text(page)
 
-    title = _title(root, meta, detail)
-    body = _find_body(root, body_selector)
-    body_text = _text(body)
+    named = _named(root)
+    title = _title(root, named, meta, detail)
+    body = _find_body(root, named, body_selector)
+    body_text = page_text if body is page else _text(body)
 
     meta_published = find_datetime(_meta_get(meta, "PubDate", "publishdate", "pubtime", "firstpublishedtime",
                                              "article:published_time", "publish_time"))
@@ -472,7 +524,7 @@ def parse_article(
     if agency is None:
         agency = _meta_get(meta, "ContentSource", "Author", "author")
 
-    attachments = _attachments(root, body, base, detail)
+    attachments = _attachments(root, named, body, base, detail)
     has_tables = _REPORT_MARKERS.search(page_text) is not None and any(
         _REPORT_MARKERS.search(_text(t)) for t in root.iter("table")
     )

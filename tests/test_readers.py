@@ -213,6 +213,25 @@ def test_cell_breaks_paragraphs_and_spans_inside_cells() -> None:
     ]
 
 
+def test_hidden_cells_repeated_values_and_padding() -> None:
+    html = """<table><tr><td><p style="display:none">9</p></td><td><span style="display: none">7</span></td>
+    <td><p>本年处理决定数量 &nbsp; &nbsp;</p></td><td><p>0</p></td><td><p>0</p></td></tr>
+    <tr><td><div style="visibility:hidden">9</div></td><td>  <p> 5 </p> </td><td><p>A</p>B</td><td></td>
+    <td>0</td></tr></table>"""
+    rows = read_html(html, "x").tables()[0].rows
+    # A hidden block is dropped; a hidden inline element is read, as in running text.
+    assert _row_texts(Table(rows)) == [
+        ["", "7", "本年处理决定数量", "0", "0"],
+        ["", "5", "A\nB", "", "0"],
+    ]
+    assert rows[0][3] == rows[0][4] == rows[1][4] == Cell("0", 1, 1)
+
+
+def test_line_breaks_in_source_text() -> None:
+    html = "<p>政府信息\n公开工作</p><p>abc\ndef</p><p>中文\n abc</p><p>第一行\r\n  第二行</p>"
+    assert _texts(read_html(html, "x")) == ["政府信息公开工作", "abc def", "中文 abc", "第一行第二行"]
+
+
 def test_title_fallback_first_segment_and_u3000_kept() -> None:
     html = "<title>关于印发通知的通知 - 某市人民政府</title><body><p>正文\u3000第一行</p></body>"
     doc = read_html(html, "x")

@@ -468,6 +468,42 @@ def test_largest_text_block_without_known_container() -> None:
     assert art.body_text.startswith("第0段") and "联系我们" not in art.body_text
 
 
+def test_innermost_known_container_that_holds_something() -> None:
+    text = "本机关依法主动公开政府信息，" * 3
+
+    def page(body: str) -> str:
+        return f"<html><body>{body}</body></html>"
+
+    nested = page(f'<div id="zoom"><p>导语</p><div class="TRS_Editor"><p>{text}</p></div></div>')
+    assert parse_article(nested, "http://x/").body_html.startswith('<div class="TRS_Editor">')
+    empty_inner = page(f'<div class="article-content"><p>{text}</p><div class="TRS_Editor"> </div></div>')
+    assert parse_article(empty_inner, "http://x/").body_html.startswith('<div class="article-content">')
+    siblings = page(f'<div class="TRS_Editor"><p>第一篇{text}</p></div><div class="TRS_Editor"><p>{text}</p></div>')
+    assert parse_article(siblings, "http://x/").body_text.startswith("第一篇")
+    # Little text, but the report as an attachment: the container still holds something.
+    attachment = page(f'<div class="main"><div id="zoom"><a href="/nb.pdf">年报</a></div><p>{text}</p></div>')
+    art = parse_article(attachment, "http://x/")
+    assert art.body_html.startswith('<div id="zoom">')
+    assert [a.url for a in art.attachments] == ["http://x/nb.pdf"]
+
+
+def test_blocks_after_a_stray_html_end_tag_are_not_title_or_attachments() -> None:
+    page = """<html><head><title>XX县2021年政府信息公开工作年度报告_XX县</title></head><body>
+    <div id="zoom"><p>本机关依法主动公开政府信息，本机关依法主动公开政府信息。</p></div></body></html>
+    <div class="title">XX县2021年政府信息公开工作年度报告（补）</div><div class="fujian"><a href="/x.pdf">附件</a></div>"""
+    art = parse_article(page, "http://x/")
+    assert art.title == "XX县2021年政府信息公开工作年度报告"
+    assert art.attachments == ()
+
+
+def test_clean_text_whitespace() -> None:
+    from scraper.platforms.common import clean_text
+
+    assert clean_text(" \u3000第一行\n\t第二行\xa0\u200b第三行\ufeff \x1c") == "第一行 第二行 第三行"
+    assert clean_text("a\u200cb") == "a\u200cb"  # a zero-width non-joiner is not a space
+    assert clean_text(None) == clean_text("") == clean_text(" \u200b ") == ""
+
+
 def test_title_fallbacks() -> None:
     page = """<html><head><title>XX县2021年政府信息公开工作年度报告_年报专栏_XX县人民政府</title></head>
     <body><div class="title">最新信息</div><div class="title">XX县2021年政府信息公开工作年度报告</div></body></html>"""

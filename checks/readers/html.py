@@ -21,6 +21,7 @@ text and the tables, only that container is read, which drops the site's menus a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -48,6 +49,8 @@ _SKIP = frozenset(
 
 _CJK = r"\u2e80-\u303f\u3040-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\r?\n[ \t\r\n]*(?=[{_CJK}])")
+# Every _CJK_BREAK match holds one of these; its leading literal makes it a fast search.
+_NEWLINE_BEFORE_CJK = re.compile(rf"\n[ \t\r\n]*(?=[{_CJK}])")
 _SPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")
 _TRANSLATE = str.maketrans({"\xa0": " ", "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None})
 _NEEDS_WORK = re.compile("[\\s\u200b\u200c\u200d\ufeff\ue000]")
@@ -72,12 +75,22 @@ _CONTAINER_CLASSES = (
 
 _CONTAINER_ID_SET = frozenset(_CONTAINER_IDS)
 _CONTAINER_CLASS_SET = frozenset(_CONTAINER_CLASSES)
-_CONTAINER_TAGS = ("div", "section", "article", "main", "td")
+_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "td"})
+# The id and class attributes under an element, in document order: one C-level pass instead of
+# a Python look at every <td> of the report's tables; only named elements can be containers.
+_ID_AND_CLASS = etree.XPath("descendant-or-self::*/@id | descendant-or-self::*/@class")
 
 
 def _containers(body: etree._Element) -> list[etree._Element]:
     found = []
-    for el in body.iter(*_CONTAINER_TAGS):
+    last = None
+    for attr in _ID_AND_CLASS(body):
+        el = attr.getparent()
+        if el is last:  # an element's attributes come together, before its children
+            continue
+        last = el
+        if el.tag not in _CONTAINER_TAGS:
+            continue
         if el.get("id") in _CONTAINER_ID_SET:
             found.append(el)
             continue
@@ -88,7 +101,7 @@ def _containers(body: etree._Element) -> list[etree._Element]:
 
 
 _TEXT_LEN = etree.XPath("string-length(normalize-space(.))")
-_TABLES = etree.XPath("count(.//table)")
+_TABLES = etree.XPath("count(descendant::table)")
 _ANCESTOR_TABLES = etree.XPath("count(ancestor::table)")
 
 
@@ -191,7 +204,7 @@ def _finish(raw: str) -> list[str]:
     """The non-empty lines of one block's raw inline text."""
     if _NEEDS_WORK.search(raw) is None:  # the usual table cell: "58", "行政许可"
         return [raw] if raw else []
-    if "\n" in raw:
+    if "\n" in raw and _NEWLINE_BEFORE_CJK.search(raw):  # a cheap search for what the sub needs
         raw = _CJK_BREAK.sub("", raw)
     raw = _SPACE_RUN.sub(" ", raw)
     if "\xa0" in raw:
@@ -221,11 +234,6 @@ def _is_layout_table(table: etree._Element) -> bool:
     return next(cells, None) is None
 
 
-def _is_hidden(el: etree._Element) -> bool:
-    style = el.get("style")
-    return bool(style) and ("none" in style or "hidden" in style) and _HIDDEN.search(style) is not None
-
-
 def _walk(el: etree._Element, parts: list[str], out: list | None) -> None:
     """Append the inline text of el's children to `parts`, with _BR at every block boundary
     and `<br>`. At top level (`out` is the block list) data tables are emitted into `out`;
@@ -248,20 +256,23 @@ def _walk(el: etree._Element, parts: list[str], out: list | None) -> None:
                 append(_BR)
             else:
                 append(_BR)
-                if child.text:
-                    append(child.text)
+                text = child.text  # lxml builds a new str on every access: read it once
+                if text:
+                    append(text)
                 if len(child):
                     _walk(child, parts, out)
                 append(_BR)
         elif tag == "br":
             append(_BR)
         else:
-            if child.text:
-                append(child.text)
+            text = child.text
+            if text:
+                append(text)
             if len(child):
                 _walk(child, parts, out)
-        if child.tail:
-            append(child.tail)
+        tail = child.tail
+        if tail:
+            append(tail)
 
 
 def _flush(parts: list[str], out: list) -> None:
@@ -278,16 +289,29 @@ def _blocks(el: etree._Element) -> list[Paragraph | Table]:
     return out
 
 
+# Cells are immutable and report tables repeat the same few values ("0", "1", "信息内容") page
+# after page: share them, as a dataclass with frozen fields is slow to build.
+_cell = lru_cache(maxsize=4096)(Cell)
+
+
 def _table(table: etree._Element, out: list) -> None:
     for caption in table.iter("caption"):
         out.extend(_blocks(caption))
     rows: list[list[Cell]] = []
     for tr in table.iter("tr"):
-        row = [
-            Cell(_cell_text(td), _span(td.get("rowspan")), _span(td.get("colspan")))
-            for td in tr
-            if td.tag == "td" or td.tag == "th"
-        ]
+        row = []
+        for td in tr:
+            tag = td.tag
+            if tag != "td" and tag != "th":
+                continue
+            rowspan, colspan = td.get("rowspan"), td.get("colspan")
+            row.append(
+                _cell(
+                    _cell_text(td),
+                    1 if rowspan is None else _span(rowspan),
+                    1 if colspan is None else _span(colspan),
+                )
+            )
         if tr.get("height") == "0" and not any(c.text for c in row):
             continue  # Word's trailing column-width row
         rows.append(row)
@@ -303,18 +327,24 @@ _SIMPLE_WRAPPERS = frozenset(
 
 
 def _cell_text(td: etree._Element) -> str:
+    text = td.text
     # Fast path for the usual CMS cell, <td><p>text</p></td>: one text-only wrapper.
-    if len(td) == 1 and (td.text is None or td.text.isspace()):
+    if len(td) == 1 and (text is None or text.isspace()):
         child = td[0]
-        if (
-            child.tag in _SIMPLE_WRAPPERS
-            and len(child) == 0
-            and (child.tail is None or child.tail.isspace())
-            and not _is_hidden(child)
-        ):
-            text = child.text
-            return "\n".join(_finish(text)) if text and not text.isspace() else ""
-    parts: list[str] = [td.text] if td.text else []
+        if child.tag in _SIMPLE_WRAPPERS and not len(child):
+            tail = child.tail
+            style = child.get("style")  # hidden? The test _walk makes, inline: this runs for every cell
+            if (tail is None or tail.isspace()) and not (
+                style and ("none" in style or "hidden" in style) and _HIDDEN.search(style)
+            ):
+                inner = child.text
+                if not inner or inner.isspace():
+                    return ""
+                # "58", "行政许可": nothing to clean (isalnum() is the cheaper test, and implies it)
+                if inner.isalnum() or _NEEDS_WORK.search(inner) is None:
+                    return inner
+                return "\n".join(_finish(inner))
+    parts: list[str] = [text] if text else []
     if len(td):
         _walk(td, parts, None)
     if not parts:
