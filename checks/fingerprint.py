@@ -23,7 +23,7 @@ MIN_SENTENCE = 8  # characters (after normalisation): shorter ones are headings,
 
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]+")
 _DIGITS = re.compile(r"[0-9０-９〇零一二三四五六七八九十百千万亿两]+(?:\.[0-9]+)?")
-_NOISE = re.compile(r"[\s，,、：:（）()《》“”\"'‘’【】\[\]—\-…·.]+")
+_NOISE = re.compile(r"[\s，,、：:（）()《》“”\"'‘’「」【】\[\]—\-…·.]+")
 _HEADINGS = frozenset(compact(title) for title in SECTION_TITLES.values())
 
 
@@ -31,12 +31,14 @@ def sentences(text: str, agency: str | None = None) -> list[str]:
     """The normalised sentences of `text`: no spaces or punctuation, numbers replaced, the
     agency's own name replaced (another agency's copy names itself), template headings dropped."""
     out = []
-    own = compact(agency) if agency else None
+    own = _NOISE.sub("", agency) if agency else None
+    # No NFKC (it was most of the cost): the patterns cover full- and half-width punctuation
+    # and digits, which is what a copy would differ in.
     for raw in _SENTENCE_END.split(text):
-        s = compact(raw)
+        s = _NOISE.sub("", raw)
         if own:
             s = s.replace(own, "@")
-        s = _NOISE.sub("", _DIGITS.sub("#", s))
+        s = _DIGITS.sub("#", s)
         if len(s) < MIN_SENTENCE or any(h in s and len(s) - len(h) < 6 for h in _HEADINGS):
             continue
         out.append(s)

@@ -153,27 +153,49 @@ def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]
     return states
 
 
-def save_url_updates(session: Session, site: str, updates: list[UrlUpdate], now: datetime) -> None:
+_HTTP: sa.Table = HttpState.__table__  # type: ignore[attr-defined]
+_HTTP_FIELDS = ("site", "kind", "title", "list_date", "etag", "last_modified", "content_hash", "status",
+                "first_seen_at", "checked_at")
+
+
+def save_url_updates(session: Session | Connection, site: str, updates: list[UrlUpdate], now: datetime) -> None:
     """Apply a crawl's URL updates in one transaction, in order: a later update of a URL refines
-    an earlier one (a 'forget' after a failed check keeps the title the list gave)."""
+    an earlier one (a 'forget' after a failed check keeps the title the list gave). Core
+    statements in bulk: a crawl of a thousand sites writes thousands of these rows."""
     if not updates:
         return
+    conn = session if isinstance(session, Connection) else session.connection()
     urls = list({u.url for u in updates})
-    rows = {r.url: r for r in session.exec(select(HttpState).where(col(HttpState.url).in_(urls))).all()}
+    stored: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(urls), 500):
+        for row in conn.execute(sa.select(_HTTP).where(_HTTP.c.url.in_(urls[i:i + 500]))):
+            stored[row.url] = row._asdict()
+    rows: dict[str, dict[str, Any]] = {}
     for u in updates:
         row = rows.get(u.url)
         if row is None:
-            row = rows[u.url] = HttpState(url=u.url, site=site, first_seen_at=now, checked_at=now)
-        row.kind = u.kind or row.kind
-        row.title = u.title or row.title
-        row.list_date = u.list_date or row.list_date
-        row.status = u.status if u.status is not None else row.status
-        row.checked_at = now
+            row = rows[u.url] = dict(stored.get(u.url) or {"url": u.url, "site": site, "first_seen_at": now,
+                                                           **dict.fromkeys(_HTTP_FIELDS[1:-2])})
+        row["kind"] = u.kind or row["kind"]
+        row["title"] = u.title or row["title"]
+        row["list_date"] = u.list_date or row["list_date"]
+        row["status"] = u.status if u.status is not None else row["status"]
+        row["checked_at"] = now
         if u.forget:
-            row.content_hash = row.etag = row.last_modified = None
+            row["content_hash"] = row["etag"] = row["last_modified"] = None
         elif u.content_hash is not None:
-            row.content_hash, row.etag, row.last_modified = u.content_hash, u.etag, u.last_modified
+            row["content_hash"], row["etag"], row["last_modified"] = u.content_hash, u.etag, u.last_modified
         else:
-            row.etag = u.etag or row.etag
-            row.last_modified = u.last_modified or row.last_modified
-    session.add_all(rows.values())
+            row["etag"] = u.etag or row["etag"]
+            row["last_modified"] = u.last_modified or row["last_modified"]
+    new = [r for url, r in rows.items() if url not in stored]
+    changed = [{"_url": url, **{f"v_{k}": r[k] for k in _HTTP_FIELDS}} for url, r in rows.items()
+               if url in stored and r != stored[url]]
+    if new:
+        conn.execute(sa.insert(_HTTP), new)
+    if changed:
+        conn.execute(
+            sa.update(_HTTP).where(_HTTP.c.url == sa.bindparam("_url"))
+            .values({k: sa.bindparam(f"v_{k}", type_=_HTTP.c[k].type) for k in _HTTP_FIELDS}),
+            changed,
+        )

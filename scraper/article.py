@@ -69,9 +69,14 @@ class Article:
     body_is_just_attachments: bool  # the attachment is the report: one report, not two
     has_report_tables: bool  # the page holds the report's tables (勾稽关系 / 本年新收 / 第二十条)
     body_text: str
-    body_html: str
+    body: etree._Element = field(repr=False, compare=False)  # the article container in the page's tree
     meta: dict[str, str] = field(default_factory=dict)  # <meta name=…> (first value per name)
     encoding: str | None = None  # of the bytes given, if bytes were given
+
+    @property
+    def body_html(self) -> str:
+        """The container as HTML: serialised only when asked for (the crawl never needs it)."""
+        return etree.tostring(self.body, encoding="unicode", method="html")
 
 
 # ------------------------------------------------------------------------------------ URL dates
@@ -538,7 +543,7 @@ def parse_article(
         body_is_just_attachments=_just_attachments(body, body_text, attachments, title),
         has_report_tables=has_tables,
         body_text=body_text,
-        body_html=etree.tostring(body, encoding="unicode", method="html"),
+        body=body,
         meta=meta,
         encoding=encoding,
     )

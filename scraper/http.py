@@ -442,14 +442,24 @@ class PoliteClient:
                 return att.retry_after
             return min(cfg.backoff_s * (2 ** (state.attempt_number - 1)), max(cfg.max_retry_after_s, cfg.backoff_s))
 
-        retrying = AsyncRetrying(
-            stop=stop,
-            wait=wait,
-            retry=retry_if_result(lambda a: a.retryable),
-            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-            reraise=False,
-        )
-        att: _Attempt = await retrying(attempt)
+        att = await attempt()
+        if att.retryable:
+            # Only now the retry machinery (most requests succeed at once, and building it per
+            # request was a measurable share of the crawl). Its first call replays this attempt,
+            # so stop and wait see exactly the sequence they would have seen from the start.
+            replay = [att]
+
+            async def again() -> _Attempt:
+                return replay.pop() if replay else await attempt()
+
+            retrying = AsyncRetrying(
+                stop=stop,
+                wait=wait,
+                retry=retry_if_result(lambda a: a.retryable),
+                retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+                reraise=False,
+            )
+            att = await retrying(again)
         if att.retry_after is not None and att.retry_after > cfg.max_retry_after_s and att.retryable:
             att.error = (f"服务器要求 {att.retry_after:.0f} 秒后重试（HTTP {att.status}），"
                          f"超过上限 {cfg.max_retry_after_s:.0f} 秒，放弃")

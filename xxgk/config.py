@@ -70,8 +70,9 @@ class CrawlerConfig(BaseModel):
                     "(to notice edits after publication); 0: on every crawl.",
     )
     check_workers: int = Field(
-        default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64,
-        description="Worker processes that read and check fetched reports (0: in the crawler's own process).",
+        default_factory=lambda: min(4, (os.cpu_count() or 1) + 1), ge=0, le=64,
+        description="Worker processes that read, check and store fetched reports (0: in the crawler's own "
+                    "process). One more than the cores: the crawler's own process mostly waits on the network.",
     )
 
     @field_validator("user_agent")
