@@ -1,12 +1,17 @@
-"""Shared fixtures: where the shared corpus lives, and the seeds as (text, expected) pairs."""
+"""Shared fixtures: where the shared corpus lives, the seeds as (text, expected) pairs, and a
+migrated SQLite store."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+
+from db.engine import make_engine, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("XXGK_SHARED", REPO.parent / "shared"))
@@ -31,3 +36,18 @@ def assert_matches(expected, got, path: str = "") -> None:
             assert_matches(value, got[key], f"{path}/{key}")
     else:
         assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
+
+
+# ---- a migrated SQLite store per test (test_db, test_registry, test_compliance) ----
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'xxgk.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    upgrade(db_url)
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

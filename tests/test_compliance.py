@@ -3,9 +3,7 @@ on a real SQLite store, all with a frozen clock (dates passed in, never read fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -16,7 +14,7 @@ from compliance import verdicts as v
 from compliance.deadlines import deadline
 from compliance.lifecycle import FindingStateError, finding_key, history, set_state, sync
 from compliance.sweep import sweep
-from db.engine import make_engine, session, upgrade
+from db.engine import session
 from db.models import Agency, CrawlRun, Document, DocumentVersion, Finding, Report, TrackedFinding
 from xxgk.config import DeadlinesConfig
 
@@ -171,14 +169,6 @@ def test_conflicting_copies() -> None:
 
 
 # ---- lifecycle on a real store -------------------------------------------------------------
-
-
-@pytest.fixture()
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def _agency(s, name: str = "某某局", **kw) -> int:

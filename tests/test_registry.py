@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from compliance.registry import (
     unmatched,
 )
 from db import models as m
-from db.engine import make_engine, session, upgrade
+from db.engine import make_engine, session
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "xxgk" / "demo" / "agencies.csv"
@@ -37,17 +36,6 @@ HEADER = "name,aliases,region_code,region_name,level,site,province_name,city_nam
 ZHENHAI_HRSS = "宁波市镇海区人力资源和社会保障局"
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'xxgk.db'}"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    upgrade(db_url)
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 def csv_text(*lines: str) -> str:
