@@ -5,6 +5,7 @@ Nothing here commits: use ``db.engine.session()``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from db.models import Agency, CrawlRun, Document, HttpState
+from db.models import Agency, CrawlRun, Document, HttpState, RobotsTxt
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,9 @@ class UrlState:
     list_date: date | None = None
 
 
+_HTTP: sa.Table = HttpState.__table__  # type: ignore[attr-defined]
+_HTTP_FIELDS = ("site", "kind", "title", "list_date", "etag", "last_modified", "content_hash", "status",
+                "first_seen_at", "checked_at")
 _AGENCIES: sa.Table = Agency.__table__  # type: ignore[attr-defined]
 _AGENCY_FIELDS = ("region_code", "region_name", "level")
 
@@ -79,19 +83,14 @@ def start_runs(session: Session, sites: list[str]) -> dict[str, int]:
 def finish_run(session: Session, run_id: int, *, status: str, pages_fetched: int, not_modified: int,
                bytes_received: int, reports_found: int, reports_new: int, reports_changed: int,
                errors: list[str]) -> None:
-    run = session.get(CrawlRun, run_id)
-    if run is None:
+    runs: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
+    done = session.connection().execute(sa.update(runs).where(runs.c.id == run_id).values(
+        finished_at=datetime.now(UTC), status=status, pages_fetched=pages_fetched, not_modified=not_modified,
+        bytes_received=bytes_received, reports_found=reports_found, reports_new=reports_new,
+        reports_changed=reports_changed, errors=errors,
+    ))
+    if done.rowcount == 0:
         raise KeyError(run_id)
-    run.finished_at = datetime.now(UTC)
-    run.status = status
-    run.pages_fetched = pages_fetched
-    run.not_modified = not_modified
-    run.bytes_received = bytes_received
-    run.reports_found = reports_found
-    run.reports_new = reports_new
-    run.reports_changed = reports_changed
-    run.errors = errors
-    session.add(run)
 
 
 # ---- a site's state in one read, its URL updates in one write ----------------------------------
@@ -135,7 +134,11 @@ def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]
     states = {name: SiteState(False, {}, set(), {}) for name in sites}
     if not sites:
         return states
-    for r in session.exec(select(HttpState).where(col(HttpState.site).in_(sites))).all():
+    h = _HTTP.c
+    for r in session.connection().execute(
+        sa.select(h.site, h.url, h.etag, h.last_modified, h.content_hash, h.first_seen_at, h.checked_at, h.kind,
+                  h.title, h.list_date).where(h.site.in_(sites))
+    ):
         states[r.site or ""].urls[r.url] = UrlState(r.url, r.etag, r.last_modified, r.content_hash, r.first_seen_at,
                                                     r.checked_at, r.kind, r.title, r.list_date)
     docs = session.exec(select(Document.site, Document.url, Document.source_url)
@@ -153,25 +156,27 @@ def load_site_states(session: Session, sites: list[str]) -> dict[str, SiteState]
     return states
 
 
-_HTTP: sa.Table = HttpState.__table__  # type: ignore[attr-defined]
-_HTTP_FIELDS = ("site", "kind", "title", "list_date", "etag", "last_modified", "content_hash", "status",
-                "first_seen_at", "checked_at")
-
-
 def save_url_updates(session: Session | Connection, site: str, updates: list[UrlUpdate], now: datetime) -> None:
-    """Apply a crawl's URL updates in one transaction, in order: a later update of a URL refines
-    an earlier one (a 'forget' after a failed check keeps the title the list gave). Core
-    statements in bulk: a crawl of a thousand sites writes thousands of these rows."""
+    """Apply one site's URL updates: see save_sites_url_updates."""
+    save_sites_url_updates(session, [(site, updates)], now)
+
+
+def save_sites_url_updates(session: Session | Connection, sites: list[tuple[str, list[UrlUpdate]]],
+                           now: datetime) -> None:
+    """Apply crawls' URL updates (per site, in order: a later update of a URL refines an earlier
+    one; a 'forget' after a failed check keeps the title the list gave). Core statements in bulk,
+    many sites at once: a crawl of a thousand sites writes thousands of these rows."""
+    updates = [(site, u) for site, site_updates in sites for u in site_updates]
     if not updates:
         return
     conn = session if isinstance(session, Connection) else session.connection()
-    urls = list({u.url for u in updates})
+    urls = list({u.url for _, u in updates})
     stored: dict[str, dict[str, Any]] = {}
     for i in range(0, len(urls), 500):
         for row in conn.execute(sa.select(_HTTP).where(_HTTP.c.url.in_(urls[i:i + 500]))):
             stored[row.url] = row._asdict()
     rows: dict[str, dict[str, Any]] = {}
-    for u in updates:
+    for site, u in updates:
         row = rows.get(u.url)
         if row is None:
             row = rows[u.url] = dict(stored.get(u.url) or {"url": u.url, "site": site, "first_seen_at": now,
@@ -199,3 +204,27 @@ def save_url_updates(session: Session | Connection, site: str, updates: list[Url
             .values({k: sa.bindparam(f"v_{k}", type_=_HTTP.c[k].type) for k in _HTTP_FIELDS}),
             changed,
         )
+
+
+def load_robots(session: Session, hosts: Iterable[str], since: datetime) -> dict[str, str | None]:
+    """robots.txt of these hosts read at or after `since`: host → text (None: the host has none)."""
+    robots: sa.Table = RobotsTxt.__table__  # type: ignore[attr-defined]
+    wanted = list(hosts)
+    out: dict[str, str | None] = {}
+    for i in range(0, len(wanted), 500):
+        rows = session.connection().execute(sa.select(robots.c.host, robots.c.body).where(
+            robots.c.host.in_(wanted[i:i + 500]), robots.c.fetched_at >= since))
+        out.update((host, body) for host, body in rows)
+    return out
+
+
+def save_robots(session: Session, read: dict[str, str | None], now: datetime) -> None:
+    """Keep what a crawl read of robots.txt (replacing older copies)."""
+    if not read:
+        return
+    robots: sa.Table = RobotsTxt.__table__  # type: ignore[attr-defined]
+    hosts = list(read)
+    conn = session.connection()
+    for i in range(0, len(hosts), 500):
+        conn.execute(sa.delete(robots).where(robots.c.host.in_(hosts[i:i + 500])))
+    conn.execute(sa.insert(robots), [{"host": h, "fetched_at": now, "body": read[h]} for h in hosts])

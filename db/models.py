@@ -181,6 +181,18 @@ class HttpState(SQLModel, table=True):
     checked_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class RobotsTxt(SQLModel, table=True):
+    """A host's robots.txt as last read (revision 0003), reused by later crawls for up to
+    `crawler.robots_cache_hours` (RFC 9309 allows a day). Only usable answers are kept: a file, or
+    none at all (`body` None: everything allowed); a server error is never cached."""
+
+    __tablename__ = "robots_txt"
+
+    host: str = Field(sa_type=sa.Text, primary_key=True)  # scraper.http.host_key
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
+    body: str | None = Field(default=None, sa_type=sa.Text)
+
+
 class CrawlRun(SQLModel, table=True):
     """One crawl of one site: what it found and what went wrong."""
 

@@ -24,7 +24,7 @@ from compliance.registry import registry_stamp
 from db import crawlstate
 from db.engine import session
 from scraper.article_job import ArticleJob, process_article, start_of
-from scraper.http import FetchResult, PoliteClient
+from scraper.http import FetchResult, PoliteClient, host_key
 from scraper.listing import ListEntry, ListingError, iter_entries
 from scraper.recognize import is_report_title, report_year
 from scraper.store_job import DocumentJob, JobOutcome, store_document
@@ -105,6 +105,10 @@ class Crawler:
         with session(self.engine) as s:
             run_ids = crawlstate.start_runs(s, names)
             states = crawlstate.load_site_states(s, names)
+            hosts = {key for key in map(host_key, allowed_hosts(sites)) if key}
+            robots = crawlstate.load_robots(
+                s, hosts, datetime.now(UTC) - timedelta(hours=self.cfg.robots_cache_hours)
+            ) if self.cfg.robots_cache_hours > 0 else {}
             stamp = registry_stamp(s)
             self._registry_stamp = "" if stamp.startswith("0:") else stamp  # nothing registered: names as written
         finished: list[tuple[str, int, SiteResult, list[crawlstate.UrlUpdate]]] = []
@@ -115,8 +119,8 @@ class Crawler:
                 return
             with session(self.engine) as s:
                 now = datetime.now(UTC)
+                crawlstate.save_sites_url_updates(s, [(name, updates) for name, _, _, updates in finished], now)
                 for name, run_id, result, updates in finished:
-                    crawlstate.save_url_updates(s, name, updates, now)
                     crawlstate.finish_run(
                         s, run_id, status=result.status, pages_fetched=result.pages_fetched,
                         not_modified=result.not_modified, bytes_received=result.bytes_received,
@@ -124,6 +128,7 @@ class Crawler:
                         reports_changed=result.reports_changed, errors=result.errors)
             finished.clear()
 
+        client: PoliteClient | None = None
         # As many sites at once as requests in flight: each host gets one request at a time anyway,
         # and a site crawled start to finish keeps its keep-alive connection instead of churning.
         sites_at_once = asyncio.Semaphore(self.cfg.concurrency)
@@ -138,10 +143,14 @@ class Crawler:
                 return crawl.result
 
         try:
-            async with PoliteClient(self.cfg, allowed_hosts(sites)) as client:
+            client = PoliteClient(self.cfg, allowed_hosts(sites), robots_cache=robots)
+            async with client:
                 results = await asyncio.gather(*(crawl_one(client, site) for site in sites), return_exceptions=True)
         finally:
             flush()
+            if client is not None and client.robots_read:
+                with session(self.engine) as s:
+                    crawlstate.save_robots(s, client.robots_read, datetime.now(UTC))
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None

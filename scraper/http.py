@@ -194,8 +194,14 @@ class _TooLarge(Exception):
 class PoliteClient:
     """See the module docstring. Use as `async with PoliteClient(cfg, hosts) as client:`."""
 
-    def __init__(self, cfg: CrawlerConfig, allowed_hosts: Iterable[str]) -> None:
+    def __init__(self, cfg: CrawlerConfig, allowed_hosts: Iterable[str], *,
+                 robots_cache: Mapping[str, str | None] | None = None) -> None:
+        """`robots_cache`: host key → robots.txt text (None: the host has none) read recently by an
+        earlier crawl; those hosts' robots.txt is not fetched again. What this client reads is
+        in `robots_read`, for the caller to keep."""
         self.cfg = cfg
+        self._robots_cache = dict(robots_cache or {})
+        self.robots_read: dict[str, str | None] = {}
         self.user_agent = cfg.user_agent_header
         self.allowed_hosts: frozenset[str] = frozenset(
             k for k in (host_key(h) for h in allowed_hosts if h and h.strip()) if k
@@ -370,29 +376,39 @@ class PoliteClient:
         return st.robots.can_fetch(url, self.user_agent)
 
     async def _load_robots(self, url: str, key: str, st: _Host) -> Protego | bool:
+        if key in self._robots_cache:
+            cached = self._robots_cache[key]
+            return _ALLOW_ALL if cached is None else self._parse_robots(cached, st)
         parts = urlsplit(url)
         robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
         res = await self._fetch(robots_url, method="GET", data=None, headers={"Accept": "text/plain,*/*;q=0.5"},
                                 check_robots=False, max_bytes=_ROBOTS_MAX_BYTES, truncate=True)
         if res.status is not None and 200 <= res.status < 300 and res.content is not None:
-            try:
-                rp = Protego.parse(res.content.decode("utf-8", errors="replace"))
-            except Exception:  # protego is lenient; a crash means a broken file: allow, like a 404
-                return _ALLOW_ALL
-            delays = [st.delay]
-            crawl_delay = rp.crawl_delay(self.user_agent)
-            if crawl_delay:
-                delays.append(float(crawl_delay))
-            rate = rp.request_rate(self.user_agent)
-            if rate and rate.requests:
-                delays.append(rate.seconds / rate.requests)
-            st.delay = min(max(delays), max(self.cfg.max_retry_after_s, st.delay))
-            return rp
+            text = res.content.decode("utf-8", errors="replace")
+            self.robots_read[key] = text
+            return self._parse_robots(text, st)
         if res.status is not None and (res.status >= 500 or res.status == 429):
             return _DENY_ALL  # unreadable: behave as if everything were disallowed, for this run
         if res.status is None and res.error and ERR_OFF_HOST not in res.error and ERR_REDIRECTS not in res.error:
             return _DENY_ALL  # network error or timeout
+        self.robots_read[key] = None
         return _ALLOW_ALL  # 4xx, redirected away or too many redirects: no usable robots.txt
+
+    def _parse_robots(self, text: str, st: _Host) -> Protego | bool:
+        """Rules for this client, and the host's delay raised to its Crawl-delay / Request-rate."""
+        try:
+            rp = Protego.parse(text)
+        except Exception:  # protego is lenient; a crash means a broken file: allow, like a 404
+            return _ALLOW_ALL
+        delays = [st.delay]
+        crawl_delay = rp.crawl_delay(self.user_agent)
+        if crawl_delay:
+            delays.append(float(crawl_delay))
+        rate = rp.request_rate(self.user_agent)
+        if rate and rate.requests:
+            delays.append(rate.seconds / rate.requests)
+        st.delay = min(max(delays), max(self.cfg.max_retry_after_s, st.delay))
+        return rp
 
     # ---------------------------------------------------------------- politeness, retries
 

@@ -144,6 +144,21 @@ def test_second_crawl_fetches_almost_nothing_and_creates_nothing(server, first):
     fresh = {(q.site, q.path) for q in server.requests if q.status != 304 and q.path != "/robots.txt"}
     assert fresh and fresh <= failed_first, fresh - failed_first
     assert len(server.requests) < len(first_log) / 3
+    # robots.txt read by the first crawl (moments ago) is reused, not fetched again (RFC 9309: a day).
+    assert any(q.path == "/robots.txt" for q in first_log)
+    assert not any(q.path == "/robots.txt" for q in server.requests)
+
+
+def test_robots_txt_is_read_again_once_the_cache_is_off(server, tmp_path):
+    engine = _fresh_engine(tmp_path, "robots.db")
+    sites = [s for s in _sites(server) if s.name == "jiashan-plain"]  # its robots.txt forbids /private/
+    _crawl(server, engine, sites=sites)
+    server.reset_log()
+    cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=10, backoff_s=0.05, retries=3, robots_cache_hours=0)
+    results = asyncio.run(Crawler(cfg, engine).run(sites))
+    assert [q.path for q in server.requests].count("/robots.txt") == 1
+    # The cached copy was the real file: a forbidden path stays forbidden with or without it.
+    assert any("robots.txt 禁止抓取" in e for e in results[0].errors)
 
 
 def test_known_reports_are_revalidated_when_due(server, first):

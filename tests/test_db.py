@@ -49,7 +49,7 @@ from db.store import (
 from scraper.store_job import DocumentJob, store_checked
 
 TABLES = ("agency", "document", "report", "report_cell", "finding")
-CRAWL_TABLES = ("document_version", "http_state", "crawl_run")
+CRAWL_TABLES = ("document_version", "http_state", "crawl_run", "robots_txt")
 COMPLIANCE_TABLES = ("region", "agency_alias", "tracked_finding", "finding_event", "subscriber", "alert",
                      "alert_delivery")
 CST = timezone(timedelta(hours=8))

@@ -64,6 +64,11 @@ class CrawlerConfig(BaseModel):
     max_redirects: int = Field(5, ge=0, le=20)
     max_list_pages: int = Field(30, ge=1, description="Pagination limit per list URL.")
     respect_robots: bool = True
+    robots_cache_hours: float = Field(
+        24.0, ge=0, le=24,
+        description="Reuse a site's robots.txt read by an earlier crawl for this long (RFC 9309: at most 24 "
+                    "hours); 0: read it on every crawl.",
+    )
     recheck_after_days: float = Field(
         7.0, ge=0,
         description="Revisit a known report page that its unchanged list still shows after this many days "

@@ -1,4 +1,5 @@
-"""Agency registry (regions, aliases), tracked findings with their history, subscribers and alerts.
+"""Agency registry (regions, aliases), tracked findings with their history, subscribers and alerts;
+cached robots.txt.
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +21,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('robots_txt',
+    sa.Column('host', sa.Text(), nullable=False),
+    sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('host', name=op.f('pk_robots_txt'))
+    )
     op.create_table('region',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
@@ -143,6 +150,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('robots_txt')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_column('text_sketch')
 
