@@ -14,13 +14,15 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from checks.model import CST
 from compliance import verdicts as v
+from compliance.alerts import cancel_stale, create_alerts
 from compliance.deadlines import deadline
 from compliance.lifecycle import SyncResult, sync
 from db.engine import session
-from db.models import Agency, CrawlRun, Document, DocumentVersion, Finding, Report
+from db.models import Agency, CrawlRun, Document, DocumentVersion, Finding, Report, TrackedFinding
 from xxgk.config import DeadlinesConfig
 
 
@@ -185,18 +187,11 @@ def sweep(engine: Engine, year: int, *, today: date, now: datetime, deadlines: D
             result.alerts = _alert(s, result.sweep_findings.opened + result.report_findings.opened, now)
         resolved = result.sweep_findings.resolved + result.report_findings.resolved
         if resolved:
-            from compliance.alerts import cancel_stale
-
             cancel_stale(s, resolved)  # a finding that no longer holds is not announced
     return result
 
 
 def _alert(s, finding_ids: list[int], now: datetime) -> int:
-    from sqlmodel import col, select
-
-    from compliance.alerts import create_alerts
-    from db.models import TrackedFinding
-
     created = 0
     for i in range(0, len(finding_ids), 500):
         findings = s.exec(select(TrackedFinding).where(col(TrackedFinding.id).in_(finding_ids[i:i + 500]))).all()
