@@ -29,7 +29,7 @@ import os
 import re
 import signal
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -40,6 +40,7 @@ from sqlmodel import Session, select
 
 from compliance.channels import Channel, DeliveryError, OutgoingMessage, UnknownChannel, channel_for
 from compliance.regions import in_region
+from db.engine import in_chunks
 from db.engine import session as db_session
 from db.models import Agency, Alert, AlertDelivery, Document, Region, Report, Subscriber, TrackedFinding
 
@@ -113,7 +114,6 @@ DEFAULT_ADVICE = "请核实后处理。"
 CRASH_ENV = "XXGK_ALERTS_CRASH_AT"
 CRASH_POINTS: tuple[str, ...] = ("claimed", "delivered", "recorded")
 
-_CHUNK = 500  # ids per IN (...) list
 _MACHINE_WHERE = re.compile(r"^[a-z_]+:\d+$")
 
 
@@ -124,10 +124,6 @@ def rule_name(rule: str) -> str:
 def severity_rank(severity: str | None) -> int:
     return SEVERITY_RANK.get(severity or "", 0)
 
-
-def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 # ---- routing --------------------------------------------------------------------------------
@@ -162,7 +158,7 @@ def create_alerts(session: Session, findings: Sequence[TrackedFinding], now: dat
 
     ids = list(candidates)
     alerted: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         alerted.update(session.exec(select(Alert.finding_id).where(Alert.finding_id.in_(chunk))).all())
     new = [candidates[i] for i in ids if i not in alerted]
     if not new:
@@ -170,7 +166,7 @@ def create_alerts(session: Session, findings: Sequence[TrackedFinding], now: dat
 
     agency_ids = sorted({f.agency_id for f in new})
     agencies: dict[int, Agency] = {}
-    for chunk in _chunks(agency_ids):
+    for chunk in in_chunks(agency_ids):
         agencies.update((a.id, a) for a in session.exec(select(Agency).where(Agency.id.in_(chunk))).all())
     subscribers = session.exec(
         select(Subscriber).where(Subscriber.active == sa.true()).order_by(Subscriber.id)
@@ -198,7 +194,7 @@ def cancel_stale(session: Session, finding_ids: Iterable[int] | None = None) -> 
     if finding_ids is None:
         return _cancel_where(session, AlertDelivery.alert_id.in_(_closed_alerts()))
     total = 0
-    for chunk in _chunks(list(finding_ids)):
+    for chunk in in_chunks(list(finding_ids)):
         closed = _closed_alerts().where(TrackedFinding.id.in_(chunk))
         total += _cancel_where(session, AlertDelivery.alert_id.in_(closed))
     return total
@@ -392,7 +388,7 @@ def render_digest(contexts: Sequence[AlertContext], subscriber: Subscriber, now:
 def load_contexts(session: Session, delivery_ids: Sequence[int]) -> list[AlertContext]:
     """The alert contexts of these deliveries (in id order): finding, agency, region name, report."""
     rows: list[Any] = []
-    for chunk in _chunks(list(delivery_ids)):
+    for chunk in in_chunks(list(delivery_ids)):
         rows += session.exec(
             select(AlertDelivery.id, AlertDelivery.alert_id, AlertDelivery.possible_repeat, TrackedFinding,
                    Agency, Document.url, Report.title, Document.title)
@@ -405,7 +401,7 @@ def load_contexts(session: Session, delivery_ids: Sequence[int]) -> list[AlertCo
         ).all()
     codes = sorted({row[4].region_code for row in rows if row[4] is not None and row[4].region_code})
     names: dict[str, str] = {}
-    for chunk in _chunks(codes):
+    for chunk in in_chunks(codes):
         names.update(session.exec(select(Region.code, Region.name).where(Region.code.in_(chunk))).all())
     contexts = []
     rows.sort(key=lambda row: row[0])
@@ -547,7 +543,7 @@ async def deliver(engine: Engine, *, now: datetime, channels: Mapping[str, Chann
 
 def _update_deliveries(s: Session, ids: Sequence[int], from_state: str, **values: Any) -> None:
     """Move the deliveries `ids` that are still in `from_state` (one UPDATE per chunk of ids)."""
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         s.exec(sa.update(AlertDelivery)
                .where(AlertDelivery.id.in_(chunk), AlertDelivery.state == from_state)
                .values(**values).execution_options(synchronize_session=False))
@@ -565,7 +561,7 @@ async def _deliver_batch(engine: Engine, sub: Subscriber, channel: Channel, ids:
         claim["possible_repeat"] = True
     with db_session(engine) as s:
         claimed: list[int] = []
-        for chunk in _chunks(ids):
+        for chunk in in_chunks(ids):
             report.cancelled += _cancel_where(
                 s, sa.and_(AlertDelivery.id.in_(chunk), AlertDelivery.alert_id.in_(_closed_alerts())))
             claimed += s.exec(select(AlertDelivery.id).where(
@@ -606,7 +602,7 @@ async def _deliver_batch(engine: Engine, sub: Subscriber, channel: Channel, ids:
             failed = sum(
                 s.exec(select(sa.func.count()).select_from(AlertDelivery).where(
                     AlertDelivery.id.in_(chunk), AlertDelivery.state == "failed")).one()
-                for chunk in _chunks(claimed))
+                for chunk in in_chunks(claimed))
         outcome.title = outcome.title or contexts[0].finding.message
         outcome.error, outcome.failed = str(error), bool(failed)
         report.errors.append(outcome)

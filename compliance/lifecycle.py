@@ -8,7 +8,7 @@ says now with what is tracked, in bulk (a national sweep tracks hundreds of thou
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from compliance.verdicts import Verdict
+from db.engine import in_chunks
 from db.models import FindingEvent, TrackedFinding
 
 SYSTEM = "system"
 SUPERVISOR_STATES = ("acknowledged", "false_positive")
-_CHUNK = 500  # ids per IN (...): well under SQLite's variable limit
 
 
 def finding_key(agency_id: int, year: int, rule: str, where: str) -> str:
@@ -40,11 +40,6 @@ class SyncResult:
         self.resolved += other.resolved
         self.held += other.held
         return self
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i:i + _CHUNK]
 
 
 def sync(
@@ -95,7 +90,7 @@ def sync(
                 seen.append(row.id)
 
     if result.resolved:
-        for ids in _chunks(result.resolved):
+        for ids in in_chunks(result.resolved):
             session.connection().execute(sa.update(tf).where(tf.c.id.in_(ids)).values(state="resolved", resolved_at=now))
     if changed:
         session.connection().execute(
@@ -106,7 +101,7 @@ def sync(
                 last_seen_at=sa.bindparam("p_seen", type_=tf.c.last_seen_at.type), resolved_at=None),
             changed,
         )
-    for ids in _chunks(seen):
+    for ids in in_chunks(seen):
         session.connection().execute(sa.update(tf).where(tf.c.id.in_(ids)).values(last_seen_at=now))
 
     if wanted:

@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from checks.normalize import nfkc
 from compliance.regions import code_prefix, is_region_code, parent_code, region_level
+from db.engine import in_chunks
 from db.models import Agency, AgencyAlias, AgencyLevel, Document, Region, Report
 
 MatchedBy = Literal["exact", "alias", "fuzzy"]
@@ -389,7 +390,6 @@ _ALIASES: sa.Table = AgencyAlias.__table__  # type: ignore[attr-defined]
 _REGIONS: sa.Table = Region.__table__  # type: ignore[attr-defined]
 _REPORTS: sa.Table = Report.__table__  # type: ignore[attr-defined]
 _DOCUMENTS: sa.Table = Document.__table__  # type: ignore[attr-defined]
-_CHUNK = 500  # names per IN (...) list
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,8 +415,8 @@ def import_registry(session: Session, rows: Sequence[RegistryRow]) -> ImportResu
 
     existing: dict[str, sa.Row] = {}
     names = [r.name for r in rows]
-    for i in range(0, len(names), _CHUNK):
-        stmt = sa.select(_AGENCIES).where(_AGENCIES.c.name.in_(names[i : i + _CHUNK]))
+    for chunk in in_chunks(names):
+        stmt = sa.select(_AGENCIES).where(_AGENCIES.c.name.in_(chunk))
         existing.update({row.name: row for row in conn.execute(stmt)})
 
     inserts: list[dict] = []
@@ -445,15 +445,13 @@ def import_registry(session: Session, rows: Sequence[RegistryRow]) -> ImportResu
 
     ids: dict[str, int] = {name: row.id for name, row in existing.items()}
     new_names = [r["name"] for r in inserts]
-    for i in range(0, len(new_names), _CHUNK):
-        chunk = new_names[i : i + _CHUNK]
+    for chunk in in_chunks(new_names):
         stmt = sa.select(_AGENCIES.c.name, _AGENCIES.c.id).where(_AGENCIES.c.name.in_(chunk))
         ids.update({name: agency_id for name, agency_id in conn.execute(stmt)})
 
     alias_keys: dict[int, set[str]] = defaultdict(set)
     old_ids = [row.id for row in existing.values()]
-    for i in range(0, len(old_ids), _CHUNK):
-        chunk_ids = old_ids[i : i + _CHUNK]
+    for chunk_ids in in_chunks(old_ids):
         stmt = sa.select(_ALIASES.c.agency_id, _ALIASES.c.key).where(_ALIASES.c.agency_id.in_(chunk_ids))
         for agency_id, key in conn.execute(stmt):
             alias_keys[agency_id].add(key)
@@ -493,9 +491,9 @@ def _write_regions(conn: sa.Connection, rows: Sequence[RegistryRow]) -> tuple[in
         known.update(_row_region_names(row))
     stored: dict[str, sa.Row] = {}
     ordered = sorted(codes)
-    for i in range(0, len(ordered), _CHUNK):
+    for chunk in in_chunks(ordered):
         stored.update({r.code: r for r in conn.execute(
-            sa.select(_REGIONS).where(_REGIONS.c.code.in_(ordered[i : i + _CHUNK])))})
+            sa.select(_REGIONS).where(_REGIONS.c.code.in_(chunk)))})
     inserts: list[dict] = []
     updates: list[dict] = []
     final: dict[str, dict] = {}
@@ -1123,9 +1121,9 @@ def list_agencies(session: Session, *, region: str | None = None, level: str | N
     rows = list(conn.execute(stmt))
     aliases: dict[int, list[str]] = defaultdict(list)
     ids = [r.id for r in rows]
-    for i in range(0, len(ids), _CHUNK):
+    for chunk in in_chunks(ids):
         q = (sa.select(_ALIASES.c.agency_id, _ALIASES.c.alias)
-             .where(_ALIASES.c.agency_id.in_(ids[i : i + _CHUNK])).order_by(_ALIASES.c.id))
+             .where(_ALIASES.c.agency_id.in_(chunk)).order_by(_ALIASES.c.id))
         for agency_id, alias in conn.execute(q):
             aliases[agency_id].append(alias)
     out = [AgencyListing(r.id, r.name, tuple(aliases.get(r.id, ())), r.region_code, r.region_name, r.level,

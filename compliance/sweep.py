@@ -21,7 +21,7 @@ from compliance import verdicts as v
 from compliance.alerts import cancel_stale, create_alerts
 from compliance.deadlines import deadline
 from compliance.lifecycle import SyncResult, sync
-from db.engine import session
+from db.engine import in_chunks, session
 from db.models import Agency, CrawlRun, Document, DocumentVersion, Finding, Report, TrackedFinding
 from xxgk.config import DeadlinesConfig
 
@@ -88,9 +88,7 @@ def _checker_findings(s, reports: dict[int, v.ReportFacts]) -> list[v.Verdict]:
     """The checker's findings of these reports, as verdicts to track (source "report")."""
     f = Finding.__table__
     out = []
-    ids = list(reports)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    for chunk in in_chunks(list(reports)):
         for row in s.connection().execute(sa.select(f.c.report_id, f.c.rule, f.c.severity, f.c.message, f.c.where)
                              .where(f.c.report_id.in_(chunk)).order_by(f.c.id)):
             rep = reports[row.report_id]
@@ -193,7 +191,7 @@ def sweep(engine: Engine, year: int, *, today: date, now: datetime, deadlines: D
 
 def _alert(s, finding_ids: list[int], now: datetime) -> int:
     created = 0
-    for i in range(0, len(finding_ids), 500):
-        findings = s.exec(select(TrackedFinding).where(col(TrackedFinding.id).in_(finding_ids[i:i + 500]))).all()
+    for chunk in in_chunks(finding_ids):
+        findings = s.exec(select(TrackedFinding).where(col(TrackedFinding.id).in_(chunk))).all()
         created += len(create_alerts(s, findings, now))
     return created

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from db.engine import in_chunks
 from db.models import Agency, CrawlRun, Document, HttpState, RobotsTxt
 
 
@@ -172,8 +173,8 @@ def save_sites_url_updates(session: Session | Connection, sites: list[tuple[str,
     conn = session if isinstance(session, Connection) else session.connection()
     urls = list({u.url for _, u in updates})
     stored: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(urls), 500):
-        for row in conn.execute(sa.select(_HTTP).where(_HTTP.c.url.in_(urls[i:i + 500]))):
+    for chunk in in_chunks(urls):
+        for row in conn.execute(sa.select(_HTTP).where(_HTTP.c.url.in_(chunk))):
             stored[row.url] = row._asdict()
     rows: dict[str, dict[str, Any]] = {}
     for site, u in updates:
@@ -209,11 +210,10 @@ def save_sites_url_updates(session: Session | Connection, sites: list[tuple[str,
 def load_robots(session: Session, hosts: Iterable[str], since: datetime) -> dict[str, str | None]:
     """robots.txt of these hosts read at or after `since`: host → text (None: the host has none)."""
     robots: sa.Table = RobotsTxt.__table__  # type: ignore[attr-defined]
-    wanted = list(hosts)
     out: dict[str, str | None] = {}
-    for i in range(0, len(wanted), 500):
+    for chunk in in_chunks(list(hosts)):
         rows = session.connection().execute(sa.select(robots.c.host, robots.c.body).where(
-            robots.c.host.in_(wanted[i:i + 500]), robots.c.fetched_at >= since))
+            robots.c.host.in_(chunk), robots.c.fetched_at >= since))
         out.update((host, body) for host, body in rows)
     return out
 
@@ -225,6 +225,6 @@ def save_robots(session: Session, read: dict[str, str | None], now: datetime) ->
     robots: sa.Table = RobotsTxt.__table__  # type: ignore[attr-defined]
     hosts = list(read)
     conn = session.connection()
-    for i in range(0, len(hosts), 500):
-        conn.execute(sa.delete(robots).where(robots.c.host.in_(hosts[i:i + 500])))
+    for chunk in in_chunks(hosts):
+        conn.execute(sa.delete(robots).where(robots.c.host.in_(chunk)))
     conn.execute(sa.insert(robots), [{"host": h, "fetched_at": now, "body": read[h]} for h in hosts])
