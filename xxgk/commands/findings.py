@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from checks.model import CST
 from xxgk.cli_common import ConfigOption, err, open_engine, settings_from
 
 app = typer.Typer(help="问题：核查（逾期、未发布、数据衔接），查看、确认或标记误报。", no_args_is_help=True)
@@ -20,7 +21,7 @@ SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 
 def _as_of(value: str | None) -> date:
     if value is None:
-        return datetime.now(UTC).astimezone().date()
+        return datetime.now(CST).date()  # deadlines are Beijing dates, whatever the server's zone
     try:
         return date.fromisoformat(value)
     except ValueError:
