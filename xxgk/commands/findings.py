@@ -149,7 +149,6 @@ def reopen_command(finding_id: int, reason: Annotated[Optional[str], typer.Argum
 @app.command("history")
 def history_command(finding_id: int, config: ConfigOption = None) -> None:
     """显示问题的全部状态变化。"""
-    from checks.model import CST
     from compliance.lifecycle import history
     from db.engine import session
 
