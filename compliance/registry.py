@@ -34,7 +34,7 @@ from sqlmodel import Session
 from checks.normalize import nfkc
 from compliance.regions import code_prefix, is_region_code, parent_code, region_level
 from db.engine import in_chunks
-from db.models import Agency, AgencyAlias, AgencyLevel, Document, Region, Report
+from db.models import Agency, AgencyAlias, AgencyLevel, Document, Region, Report, report_figure
 
 MatchedBy = Literal["exact", "alias", "fuzzy"]
 
@@ -1029,6 +1029,8 @@ def assign(session: Session, unmatched_agency: int | str, registered_agency: int
             moved.append(report_id)
     if moved:
         conn.execute(sa.update(_REPORTS).where(_REPORTS.c.id.in_(moved)).values(agency_id=target.id))
+        conn.execute(sa.update(report_figure).where(report_figure.c.report_id.in_(moved))
+                     .values(agency_id=target.id))
     kept_documents = [d for _, d in kept]
     stmt = sa.update(_DOCUMENTS).where(_DOCUMENTS.c.agency_id == source.id)
     if kept_documents:

@@ -110,21 +110,6 @@ class Report(SQLModel, table=True):
     document: Document = Relationship()
 
 
-class ReportCell(SQLModel, table=True):
-    """One table cell of a report, so that figures can be queried with plain SQL on any database."""
-
-    __tablename__ = "report_cell"
-    # No index on (section, row, column): every report writes the same ~230 keys, so such an index
-    # takes a page write per cell on every save. Queries go report (by year) -> primary key.
-    __table_args__ = (sa.CheckConstraint(_one_of("section", CELL_SECTIONS), name="section"),)
-
-    report_id: int = Field(foreign_key="report.id", primary_key=True, ondelete="CASCADE")
-    section: CellSection = Field(sa_type=sa.String(32), primary_key=True)
-    row: str = Field(sa_type=sa.String(64), primary_key=True)
-    column: str = Field(sa_type=sa.String(64), primary_key=True)
-    value: float | None = Field(default=None, sa_type=sa.Float)  # None: blank, "/", "-" or unreadable
-
-
 class Finding(SQLModel, table=True):
     """A rule a report breaks, as checks.model.Finding. Stored in the checker's order (by id)."""
 
@@ -348,3 +333,44 @@ class AlertDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# ---- key figures (revision 0004) ------------------------------------------------------------
+
+
+def _figure_keys() -> tuple[str, ...]:
+    """Every cell of the three tables of both templates, as "section.row.column"."""
+    from checks.template import APPLICANT_COLUMNS, APPLICATION_ROWS, PROACTIVE_ROWS, REVIEW_COLUMNS, REVIEW_ROWS
+
+    rows = dict.fromkeys(r.key for rows in APPLICATION_ROWS.values() for r in rows)
+    keys = [f"applications.{row}.{col}" for row in rows for col in APPLICANT_COLUMNS]
+    keys += [f"review_litigation.{row}.{col}" for row in REVIEW_ROWS for col in REVIEW_COLUMNS]
+    keys += [f"proactive.{spec.key}.{col}" for template in ("2021", "2019") for spec in PROACTIVE_ROWS[template]
+             for col in spec.columns]
+    return tuple(dict.fromkeys(keys))
+
+
+FIGURE_KEYS: tuple[str, ...] = _figure_keys()
+_FIGURE_PREFIX = {"applications": "app", "review_litigation": "rev", "proactive": "pro"}
+
+
+def figure_column(key: str) -> str:
+    """report_figure's column for a figure key: applications.new.total → app_new_total."""
+    section, row, col = key.split(".")
+    return f"{_FIGURE_PREFIX[section]}_{row}_{col}"
+
+
+# One row per report with every table cell as a column (the template is fixed, so is this table):
+# what the query layer reads. A year's ranking over every agency of the country is one scan of one
+# row per report, where a row per cell would be ~230. report.data stays the complete record (a key
+# a real report needed beyond the template lives there only); this table is derived from it and
+# written by db.store.save_report with the report. Revision 0004 replaced report_cell with it.
+report_figure = sa.Table(
+    "report_figure",
+    SQLModel.metadata,
+    sa.Column("report_id", sa.Integer, sa.ForeignKey("report.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("agency_id", sa.Integer, sa.ForeignKey("agency.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    *(sa.Column(figure_column(k), sa.Float, nullable=True) for k in FIGURE_KEYS),
+    sa.Index("ix_report_figure_year_agency_id", "year", "agency_id"),
+)

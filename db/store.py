@@ -28,7 +28,17 @@ from sqlmodel import Session, col, select
 
 from checks import model as cm
 from checks.fingerprint import text_sketch
-from db.models import CELL_SECTIONS, Agency, Document, DocumentVersion, Finding, Report, ReportCell
+from db.models import (
+    CELL_SECTIONS,
+    FIGURE_KEYS,
+    Agency,
+    Document,
+    DocumentVersion,
+    Finding,
+    Report,
+    figure_column,
+    report_figure,
+)
 
 SaveStatus = Literal["created", "updated", "unchanged", "unidentified"]
 RowStatus = Literal["created", "updated", "unchanged"]
@@ -140,7 +150,7 @@ def save_report(
     # Everything that can fail on bad input is computed before the first write.
     data = _data_json(report)
     sketch = text_sketch(report)
-    cells = report_cells(report)
+    figures = report_figures(report)
     findings = [_finding_key(f) for f in report.findings]
 
     # Plain SQL statements: the ORM's unit of work (identity map, flush ordering, one object per
@@ -180,7 +190,7 @@ def save_report(
             "document_id": document_id, "sections": list(report.sections), "data_json": data,
             "text_sketch": sketch or None, "created_at": now, "updated_at": now,
         }).scalar_one()
-        _insert_cells(conn, report_id, cells)
+        _insert_figures(conn, report_id, agency_id, report.year, figures)
         _insert_findings(conn, report_id, findings)
         return SaveResult(
             "created",
@@ -208,10 +218,10 @@ def save_report(
     # The stored data comes back parsed: compare it with the new data parsed the same way.
     if existing.data != json.loads(data):
         changes["data"] = _JSONText(sa.literal(data, sa.Text))
-    cells_replaced = _stored_cells(conn, report_id) != cells
+    cells_replaced = _stored_figures(conn, report_id) != figures
     if cells_replaced:
-        conn.execute(sa.delete(_CELLS).where(_CELLS.c.report_id == report_id))
-        _insert_cells(conn, report_id, cells)
+        conn.execute(_DELETE_FIGURES, {"report_id": report_id})
+        _insert_figures(conn, report_id, agency_id, report.year, figures)
     findings_replaced = _stored_findings(conn, report_id) != findings
     if findings_replaced:
         conn.execute(sa.delete(_FINDINGS).where(_FINDINGS.c.report_id == report_id))
@@ -282,19 +292,13 @@ def agencies_with_applications(session: Session, year: int) -> list[tuple[str, f
 
     Largest total first, then by name.
     """
+    f = report_figure
     stmt = (
-        select(Agency.name, ReportCell.value)
-        .join(Report, col(Report.agency_id) == col(Agency.id))
-        .join(ReportCell, col(ReportCell.report_id) == col(Report.id))
-        .where(
-            Report.year == year,
-            ReportCell.section == "applications",
-            ReportCell.row == "new",
-            ReportCell.column == "total",
-            col(ReportCell.value) > 0,
-        )
+        sa.select(_AGENCIES.c.name, f.c.app_new_total)
+        .join(_AGENCIES, _AGENCIES.c.id == f.c.agency_id)
+        .where(f.c.year == year, f.c.app_new_total > 0)
     )
-    rows = [(name, float(value)) for name, value in session.exec(stmt).all() if value is not None]
+    rows = [(name, float(value)) for name, value in session.connection().execute(stmt).all()]
     return sorted(rows, key=lambda item: (-item[1], item[0]))
 
 
@@ -335,20 +339,17 @@ def _data_json(report: cm.Report) -> str:
         raise ValueError(f"report data is not valid JSON ({exc}): {report.source}") from None
 
 
-def report_cells(report: cm.Report) -> dict[CellKey, float | None]:
-    """Every cell of the three tables; a value that is not a number is stored as None."""
-    cells: dict[CellKey, float | None] = {}
-    for section in CELL_SECTIONS:
-        table: Mapping[str, Any] = getattr(report, section)
-        for row_key, columns in table.items():
-            if not isinstance(columns, Mapping):
-                continue
-            row = str(row_key)
-            for column_key, value in columns.items():
-                # Most of the ~200 cells are plain ints: no function call for them.
-                number = float(value) if type(value) is int else _number(value)
-                cells[(section, row, str(column_key))] = number
-    return cells
+def report_figures(report: cm.Report) -> dict[str, float | None]:
+    """The report's row of report_figure: every template cell by its column (db.models.figure_column);
+    a cell the report lacks, or that is not a number, is None."""
+    tables = {section: getattr(report, section) for section in CELL_SECTIONS}
+    figures: dict[str, float | None] = {}
+    for column, (section, row, key) in _FIGURE_CELLS:
+        columns = tables[section].get(row)
+        value = columns.get(key) if isinstance(columns, Mapping) else None
+        # Most cells are plain ints: no function call for them.
+        figures[column] = float(value) if type(value) is int else _number(value)
+    return figures
 
 
 def _number(value: object) -> float | None:
@@ -370,7 +371,6 @@ _AGENCIES: sa.Table = Agency.__table__  # type: ignore[attr-defined]
 _DOCUMENTS: sa.Table = Document.__table__  # type: ignore[attr-defined]
 _VERSIONS: sa.Table = DocumentVersion.__table__  # type: ignore[attr-defined]
 _REPORTS: sa.Table = Report.__table__  # type: ignore[attr-defined]
-_CELLS: sa.Table = ReportCell.__table__  # type: ignore[attr-defined]
 _FINDINGS: sa.Table = Finding.__table__  # type: ignore[attr-defined]
 
 
@@ -417,16 +417,21 @@ _SELECT_REPORT = sa.select(
 _INSERT_REPORT = sa.insert(_REPORTS).values(
     data=_JSONText(sa.bindparam("data_json", type_=sa.Text))
 ).returning(_REPORTS.c.id)
-_SELECT_CELLS = sa.select(_CELLS.c.section, _CELLS.c.row, _CELLS.c.column, _CELLS.c.value).where(
-    _CELLS.c.report_id == sa.bindparam("report_id")
-)
 _SELECT_FINDINGS = (
     sa.select(_FINDINGS.c.rule, _FINDINGS.c.severity, _FINDINGS.c.message, _FINDINGS.c.where,
               _FINDINGS.c.section, _FINDINGS.c.row, _FINDINGS.c.column)
     .where(_FINDINGS.c.report_id == sa.bindparam("report_id"))
     .order_by(_FINDINGS.c.id)
 )
-_CELL_COLUMNS = ("report_id", "section", "row", "column", "value")  # report_id, *CellKey, value
+_FIGURE_CELLS: tuple[tuple[str, CellKey], ...] = tuple(
+    (figure_column(key), tuple(key.split(".")))  # type: ignore[misc]
+    for key in FIGURE_KEYS
+)
+_FIGURE_COLUMNS = ("report_id", "agency_id", "year", *(column for column, _ in _FIGURE_CELLS))
+_SELECT_FIGURES = sa.select(*(report_figure.c[column] for column, _ in _FIGURE_CELLS)).where(
+    report_figure.c.report_id == sa.bindparam("report_id")
+)
+_DELETE_FIGURES = sa.delete(report_figure).where(report_figure.c.report_id == sa.bindparam("report_id"))
 _FINDING_COLUMNS = ("report_id", "rule", "severity", "message", "where", "section", "row", "column")
 
 
@@ -498,9 +503,9 @@ def _upsert_document(
     return stored.id, "updated" if changes else "unchanged", new_content
 
 
-def _stored_cells(conn: Connection, report_id: int) -> dict[CellKey, float | None]:
-    # all(): one fetch of every row; iterating the result fetches them one at a time.
-    return {(s, r, c): v for s, r, c, v in conn.execute(_SELECT_CELLS, {"report_id": report_id}).all()}
+def _stored_figures(conn: Connection, report_id: int) -> dict[str, float | None] | None:
+    row = conn.execute(_SELECT_FIGURES, {"report_id": report_id}).first()
+    return None if row is None else dict(row._mapping)
 
 
 def _stored_findings(conn: Connection, report_id: int) -> list[FindingKey]:
@@ -508,8 +513,9 @@ def _stored_findings(conn: Connection, report_id: int) -> list[FindingKey]:
     return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
-def _insert_cells(conn: Connection, report_id: int, cells: Mapping[CellKey, float | None]) -> None:
-    _insert_rows(conn, _CELLS, _CELL_COLUMNS, [(report_id, s, r, c, v) for (s, r, c), v in cells.items()])
+def _insert_figures(conn: Connection, report_id: int, agency_id: int, year: int,
+                    figures: Mapping[str, float | None]) -> None:
+    _insert_rows(conn, report_figure, _FIGURE_COLUMNS, [(report_id, agency_id, year, *figures.values())])
 
 
 def _insert_findings(conn: Connection, report_id: int, findings: list[FindingKey]) -> None:
@@ -532,7 +538,7 @@ def _insert_rows(
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     row_marks = f"({', '.join([mark] * len(columns))})"
-    per_statement = _max_parameters(conn) // len(columns)
+    per_statement = max(1, _max_parameters(conn) // len(columns))
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
         conn.exec_driver_sql(head + ", ".join([row_marks] * len(chunk)), tuple(chain.from_iterable(chunk)))

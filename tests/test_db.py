@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -41,14 +42,14 @@ from db.store import (
     findings_for_report,
     get_report,
     known_document,
-    report_cells,
+    report_figures,
     reports_for_year,
     save_report,
     stored_document,
 )
 from scraper.store_job import DocumentJob, store_checked
 
-TABLES = ("agency", "document", "report", "report_cell", "finding")
+TABLES = ("agency", "document", "report", "report_figure", "finding")
 CRAWL_TABLES = ("document_version", "http_state", "crawl_run", "robots_txt")
 COMPLIANCE_TABLES = ("region", "agency_alias", "tracked_finding", "finding_event", "subscriber", "alert",
                      "alert_delivery")
@@ -230,7 +231,6 @@ def test_migration_matches_models_on_postgresql() -> None:
 
 def test_checks_and_constraints_are_in_the_migration(engine: Engine) -> None:
     insp = inspect(engine)
-    assert {c["name"] for c in insp.get_check_constraints("report_cell")} == {"ck_report_cell_section"}
     assert {c["name"] for c in insp.get_check_constraints("agency")} == {"ck_agency_level"}
     assert {c["name"] for c in insp.get_check_constraints("finding")} == {"ck_finding_severity"}
     with engine.begin() as conn, pytest.raises(IntegrityError):
@@ -246,7 +246,7 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
         before = inspect(eng).get_table_names()
         upgrade(db_url)
         upgrade(eng)  # an engine works as well as a URL
-        assert current_revision(eng) == head == "0003"
+        assert current_revision(eng) == head == "0004"
         assert inspect(eng).get_table_names() == before
         assert schema_diff(eng) == []
     finally:
@@ -275,7 +275,7 @@ def test_alembic_command_line_from_another_directory(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert current_revision(url) == "0003"
+    assert current_revision(url) == "0004"
     assert list(workdir.iterdir()) == []
 
 
@@ -286,8 +286,8 @@ def test_sqlite_has_foreign_keys_and_wal(engine: Engine) -> None:
     with engine.begin() as conn, pytest.raises(IntegrityError):
         conn.execute(
             text(
-                'INSERT INTO report_cell (report_id, section, row, "column", value)'
-                " VALUES (99, 'proactive', 'a', 'b', 1)"
+                "INSERT INTO report_figure (report_id, agency_id, year, app_new_total)"
+                " VALUES (99, 99, 2021, 1)"
             )
         )
 
@@ -309,7 +309,7 @@ def test_save_creates_everything(engine: Engine) -> None:
         "agency": 1,
         "document": 1,
         "report": 1,
-        "report_cell": 25 * 7 + (3 + 3 + 1 + 1 + 1 + 1) + 15,
+        "report_figure": 1,
         "finding": 2,
     }
     with session(engine) as s:
@@ -330,15 +330,17 @@ def test_save_creates_everything(engine: Engine) -> None:
         assert doc.fetched_at.hour == 1  # 09:30 in Beijing is 01:30 UTC
         assert doc.published_at == published
 
-        cell = s.get(m.ReportCell, (row.id, "applications", "new", "total"))
-        assert cell is not None and cell.value == 12.0
-        assert s.get(m.ReportCell, (row.id, "proactive", "fees", "amount_wan_yuan")).value == 5.28  # type: ignore[union-attr]
-        assert s.get(m.ReportCell, (row.id, "proactive", "enforcement", "decisions")).value is None  # type: ignore[union-attr]
-        review = s.exec(select(m.ReportCell).where(m.ReportCell.section == "review_litigation")).all()
-        assert len(review) == 15
-        apps = s.exec(select(m.ReportCell).where(m.ReportCell.section == "applications")).all()
-        assert {c.row for c in apps} == {spec.key for spec in APPLICATION_ROWS["2021"]}
-        assert {c.column for c in apps} == set(APPLICANT_COLUMNS)
+        figures = figure_row(engine, row.id)  # type: ignore[arg-type]
+        assert figures["app_new_total"] == 12.0 and figures["pro_fees_amount_wan_yuan"] == 5.28
+        assert figures["pro_enforcement_decisions"] is None
+        assert figures["app_other_processing_total"] is None  # a 2019 row, absent from a 2021 report
+        filled = {k for k in m.FIGURE_KEYS if figures[m.figure_column(k)] is not None}
+        assert {k for k in filled if k.startswith("review_litigation.")} == {
+            f"review_litigation.{r}.{c}" for r in ("review", "litigation_direct", "litigation_after_review")
+            for c in ("upheld", "corrected", "other", "pending", "total")}
+        apps = {tuple(k.split(".")[1:]) for k in filled if k.startswith("applications.")}
+        assert {r for r, _ in apps} == {spec.key for spec in APPLICATION_ROWS["2021"]}
+        assert {c for _, c in apps} == set(APPLICANT_COLUMNS)
 
         stored = findings_for_report(s, row.id)  # type: ignore[arg-type]
         assert [as_check_finding(f) for f in stored] == report.findings
@@ -382,8 +384,8 @@ def test_changed_content_updates_and_replaces(engine: Engine) -> None:
         assert row is not None
         assert row.updated_at > first_updated and row.created_at == first_updated
         assert row.data["applications"]["new"]["total"] == 13
-        assert s.get(m.ReportCell, (row.id, "applications", "new", "natural")).value == 10  # type: ignore[union-attr]
-        assert s.get(m.ReportCell, (row.id, "applications", "new", "total")).value == 13  # type: ignore[union-attr]
+        figures = figure_row(engine, row.id)  # type: ignore[arg-type]
+        assert (figures["app_new_natural"], figures["app_new_total"]) == (10, 13)
         doc = s.get(m.Document, result.document_id)
         assert doc is not None and (doc.content_hash, doc.fetched_at) == (sha("v2"), later)
         new_findings = findings_for_report(s, row.id)  # type: ignore[arg-type]
@@ -394,13 +396,13 @@ def test_same_file_new_findings_replaces_findings_only(engine: Engine) -> None:
     """A newer checker on the same bytes: findings change, the cells are left alone."""
     with session(engine) as s:
         save(s, make_report(), URL, "v1")
-    cells_before = snapshot(engine)["report_cell"]
+    cells_before = snapshot(engine)["report_figure"]
     extra = cm.Finding(rule="late", severity="error", message="逾期发布", where="发布日期")
     with session(engine) as s:
         result = save(s, make_report(findings=[*two_findings(), extra]), URL, "v1")
     assert (result.status, result.document_status) == ("updated", "unchanged")
     assert result.findings_replaced and not result.cells_replaced
-    assert snapshot(engine)["report_cell"] == cells_before
+    assert snapshot(engine)["report_figure"] == cells_before
     assert counts(engine)["finding"] == 3
 
 
@@ -420,7 +422,7 @@ def test_report_without_agency_stores_only_the_document(engine: Engine) -> None:
     with session(engine) as s:
         result = save(s, make_report(agency=None), "https://example.gov.cn/a/b.docx", "x")
     assert result.status == "unidentified" and result.report_id is None and result.agency_id is None
-    assert counts(engine) == {"agency": 0, "document": 1, "report": 0, "report_cell": 0, "finding": 0}
+    assert counts(engine) == {"agency": 0, "document": 1, "report": 0, "report_figure": 0, "finding": 0}
 
     with session(engine) as s:
         again = save(s, make_report(agency=None), "https://example.gov.cn/a/b.docx", "x")
@@ -494,7 +496,7 @@ def test_deleting_a_report_cascades(engine: Engine) -> None:
         result = save(s, make_report(), URL, "v1")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM report WHERE id = :id"), {"id": result.report_id})
-    assert counts(engine) == {"agency": 1, "document": 1, "report": 0, "report_cell": 0, "finding": 0}
+    assert counts(engine) == {"agency": 1, "document": 1, "report": 0, "report_figure": 0, "finding": 0}
 
 
 # ---- Queries ----------------------------------------------------------------------------
@@ -535,12 +537,8 @@ def test_query_helpers(engine: Engine) -> None:
         blank = s.exec(
             select(m.Agency.name)
             .join(m.Report, m.Report.agency_id == m.Agency.id)  # type: ignore[arg-type]
-            .join(m.ReportCell, m.ReportCell.report_id == m.Report.id)  # type: ignore[arg-type]
-            .where(
-                m.ReportCell.section == "proactive",
-                m.ReportCell.row == "enforcement",
-                m.ReportCell.value.is_(None),  # type: ignore[union-attr]
-            )
+            .join(m.report_figure, m.report_figure.c.report_id == m.Report.id)  # type: ignore[arg-type]
+            .where(m.report_figure.c.pro_enforcement_decisions.is_(None))
         ).all()
         assert sorted(blank) == sorted([a, a, b, c])
 
@@ -600,8 +598,8 @@ def test_rows_beyond_the_parameter_limit_are_inserted_in_order(
         result = save(s, report, URL, "v1")
     assert result.report_id is not None
     with session(engine) as s:
-        cells = s.exec(select(m.ReportCell).where(m.ReportCell.report_id == result.report_id)).all()
-        assert {(c.section, c.row, c.column): c.value for c in cells} == report_cells(report)
+        assert figure_row(engine, result.report_id) == {
+            "report_id": result.report_id, "agency_id": result.agency_id, "year": 2021, **report_figures(report)}
         assert [as_check_finding(f) for f in findings_for_report(s, result.report_id)] == report.findings
     with session(engine) as s:
         assert save(s, report, URL, "v1").status == "unchanged"
@@ -689,3 +687,70 @@ def test_store_job_keeps_versions_and_flags_a_changed_report(engine: Engine) -> 
         assert (stored.published_at, stored.fetched_at) == (published, FETCHED + timedelta(days=2))
         agency = s.exec(select(m.Agency)).one()
         assert (agency.region_code, agency.region_name, agency.level) == ("330211", "镇海区", "department")
+
+
+# ---- report_figure ----------------------------------------------------------------------
+
+
+def figure_row(eng: Engine, report_id: int) -> dict[str, Any]:
+    with eng.connect() as conn:
+        row = conn.execute(sa.select(m.report_figure).where(m.report_figure.c.report_id == report_id)).one()
+    return dict(row._mapping)
+
+
+def test_save_writes_the_key_figures(engine: Engine) -> None:
+    with session(engine) as s:
+        result = save(s, make_report(), URL, "v1")
+    row = figure_row(engine, result.report_id)
+    assert (row["year"], row["agency_id"]) == (2021, result.agency_id)
+    assert row["app_new_total"] == 12 and row["app_new_natural"] == 9 and row["app_new_commercial"] == 2
+    assert row["app_carried_over_total"] == 2 and row["app_carried_forward_natural"] == 1
+    assert row["rev_review_total"] == 2 and row["rev_litigation_direct_upheld"] == 1
+    assert row["pro_licensing_decisions"] == 523 and row["pro_fees_amount_wan_yuan"] == 5.28
+    assert row["pro_enforcement_decisions"] is None  # a blank cell stays blank
+    # Every figure column matches the canonical data: no key is left out or misplaced.
+    for key in m.FIGURE_KEYS:
+        section, r, c = key.split(".")
+        expected = (getattr(make_report(), section).get(r) or {}).get(c)
+        assert row[m.figure_column(key)] == expected, key
+
+
+def test_a_changed_report_rewrites_its_figures_and_an_unchanged_one_does_not(engine: Engine) -> None:
+    with session(engine) as s:
+        first = save(s, make_report(), URL, "v1")
+    with session(engine) as s:
+        before = total_changes(s)
+        save(s, make_report(), URL, "v1")
+        assert total_changes(s) == before  # the same file again writes nothing
+    with session(engine) as s:
+        again = save(s, make_report(new_parts=(20, 2, 0, 1, 0, 0)), URL, "v2")
+    assert again.report_id == first.report_id and again.cells_replaced
+    row = figure_row(engine, first.report_id)
+    assert row["app_new_total"] == 23 and row["app_new_natural"] == 20
+    assert counts(engine)["report_figure"] == 1
+
+
+def test_migration_0004_fills_figures_of_existing_reports(db_url: str) -> None:
+    upgrade(db_url, "0003")
+    eng = make_engine(db_url)
+    try:
+        with session(eng) as s:
+            conn = s.connection()
+            conn.execute(text("INSERT INTO agency (id, name, registered) VALUES (1, :n, 0)"), {"n": AGENCY})
+            conn.execute(text(
+                "INSERT INTO document (id, url, content_hash, size, format, fetched_at)"
+                " VALUES (1, 'https://x.gov.cn/a.htm', :h, 1, 'html', '2022-01-20 00:00:00.000000')"
+            ), {"h": "0" * 64})
+            data = make_report().to_json()
+            data.pop("findings")
+            conn.execute(text(
+                "INSERT INTO report (id, agency_id, year, template, document_id, sections, data, created_at,"
+                " updated_at) VALUES (7, 1, 2021, '2021', 1, '[]', :d, '2022-01-20 00:00:00.000000',"
+                " '2022-01-20 00:00:00.000000')"
+            ), {"d": json.dumps(data, ensure_ascii=False)})
+        upgrade(eng)
+        row = figure_row(eng, 7)
+        assert (row["agency_id"], row["year"], row["app_new_total"]) == (1, 2021, 12)
+        assert row["pro_fees_amount_wan_yuan"] == 5.28 and row["pro_enforcement_decisions"] is None
+    finally:
+        eng.dispose()
