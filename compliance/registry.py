@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -1104,22 +1104,20 @@ class AgencyListing:
 
 
 def list_agencies(session: Session, *, region: str | None = None, level: str | None = None,
-                  registered: bool = True) -> list[AgencyListing]:
+                  registered: bool = True, limit: int | None = None, offset: int = 0) -> list[AgencyListing]:
     """Registered (or unregistered) agencies, optionally in a region's subtree and of one level,
-    with their aliases and how many reports are stored; by region code, then name."""
+    with their aliases and how many reports are stored; by region code, then name; `limit` and
+    `offset` page through them (count_agencies gives the total)."""
     conn = session.connection()
     counts = (sa.select(_REPORTS.c.agency_id, sa.func.count().label("n"))
               .group_by(_REPORTS.c.agency_id).subquery())
     stmt = (
         sa.select(_AGENCIES, sa.func.coalesce(counts.c.n, 0).label("reports"))
         .outerjoin(counts, counts.c.agency_id == _AGENCIES.c.id)
-        .where(_AGENCIES.c.registered == registered)
+        .where(*_listing_filter(region, level, registered))
+        .order_by(_AGENCIES.c.region_code, _AGENCIES.c.name, _AGENCIES.c.id)
+        .limit(limit).offset(offset)
     )
-    if region:
-        prefix = code_prefix(normalise_code(region))
-        stmt = stmt.where(_AGENCIES.c.region_code.startswith(prefix, autoescape=True))
-    if level:
-        stmt = stmt.where(_AGENCIES.c.level == level)
     rows = list(conn.execute(stmt))
     aliases: dict[int, list[str]] = defaultdict(list)
     ids = [r.id for r in rows]
@@ -1128,9 +1126,25 @@ def list_agencies(session: Session, *, region: str | None = None, level: str | N
              .where(_ALIASES.c.agency_id.in_(chunk)).order_by(_ALIASES.c.id))
         for agency_id, alias in conn.execute(q):
             aliases[agency_id].append(alias)
-    out = [AgencyListing(r.id, r.name, tuple(aliases.get(r.id, ())), r.region_code, r.region_name, r.level,
-                         r.site, bool(r.registered), int(r.reports)) for r in rows]
-    return sorted(out, key=lambda a: (a.region_code or "", a.name))
+    return [AgencyListing(r.id, r.name, tuple(aliases.get(r.id, ())), r.region_code, r.region_name, r.level,
+                          r.site, bool(r.registered), int(r.reports)) for r in rows]
+
+
+def count_agencies(session: Session, *, region: str | None = None, level: str | None = None,
+                   registered: bool = True) -> int:
+    """How many agencies list_agencies would list without a limit."""
+    stmt = sa.select(sa.func.count()).select_from(_AGENCIES).where(*_listing_filter(region, level, registered))
+    return int(session.connection().execute(stmt).scalar_one())
+
+
+def _listing_filter(region: str | None, level: str | None, registered: bool) -> list[Any]:
+    conditions = [_AGENCIES.c.registered == registered]
+    if region:
+        prefix = code_prefix(normalise_code(region))
+        conditions.append(_AGENCIES.c.region_code.startswith(prefix, autoescape=True))
+    if level:
+        conditions.append(_AGENCIES.c.level == level)
+    return conditions
 
 
 

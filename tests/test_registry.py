@@ -28,6 +28,7 @@ from compliance.registry import (
     unmatched,
 )
 from db import models as m
+from db.models import report_figure
 from db.engine import make_engine, session
 
 REPO = Path(__file__).resolve().parent.parent
@@ -203,6 +204,7 @@ def add_report(s, agency_id: int, year: int, *, site: str = "zhenhai-jcms", url:
                       data={}, created_at=now, updated_at=now)
     s.add(report)
     s.flush()
+    s.connection().execute(sa.insert(report_figure).values(report_id=report.id, agency_id=agency_id, year=year))
     return report.id
 
 
@@ -530,6 +532,13 @@ def test_cli_import_twice_and_list(cli, db_url):
     assert "嘉善县" not in listed.stdout and "宁波市镇海区人民政府" not in listed.stdout
     assert "共 4 个单位" in listed.stdout
     assert "共 13 个单位" in cli("list").stdout
+    page = cli("list", "--limit", "5", "--offset", "10")
+    assert page.exit_code == 0 and "共 13 个单位，显示第 11–13 个" in page.stdout
+    with session(make_engine(db_url)) as s:
+        everything = list_agencies(s)
+        assert list_agencies(s, limit=5, offset=10) == everything[10:15] and len(everything) == 13
+        assert [a.name for a in list_agencies(s, limit=3)] == [a.name for a in everything[:3]]
+    assert "--offset 20 之后没有了" in cli("list", "--offset", "20").stdout
     assert "没有符合条件的未登记的单位" in cli("list", "--unregistered").stdout
 
     bad = cli("list", "--level", "局")
@@ -578,3 +587,5 @@ def test_cli_unmatched_and_assign(cli, engine, db_url):
         rows = list_agencies(s, region="330211", level="department")
         housing = next(a for a in rows if a.name == "宁波市镇海区住房和城乡建设局")
         assert housing.reports == 1 and "镇海区住建局（本级）" in housing.aliases
+        moved = s.connection().execute(sa.select(report_figure.c.agency_id)).scalars().all()
+        assert housing.id in moved  # the report's figures moved with it

@@ -71,10 +71,12 @@ def list_(
     unregistered: Annotated[
         bool, typer.Option("--unregistered", help="列出未登记的单位（抓取时按报告名称自动建立、尚未认领的）。")
     ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="最多显示条数。", min=1)] = 200,
+    offset: Annotated[int, typer.Option("--offset", help="跳过前若干条（翻页）。", min=0)] = 0,
     config: ConfigOption = None,
 ) -> None:
-    """列出名录中的单位：名称、别名、地区、级别、站点和已收录的报告数。"""
-    from compliance.registry import LEVEL_NAMES, list_agencies, normalise_code, parse_level
+    """列出名录中的单位：名称、别名、地区、级别、站点和已收录的报告数（按地区代码和名称排序，分页显示）。"""
+    from compliance.registry import LEVEL_NAMES, count_agencies, list_agencies, normalise_code, parse_level
     from compliance.regions import is_region_code
     from db.engine import session
 
@@ -89,10 +91,12 @@ def list_(
             raise typer.Exit(2)
     engine = open_engine(settings_from(config))
     with session(engine) as s:
-        agencies = list_agencies(s, region=region, level=wanted_level, registered=not unregistered)
+        agencies = list_agencies(s, region=region, level=wanted_level, registered=not unregistered,
+                                 limit=limit, offset=offset)
+        total = count_agencies(s, region=region, level=wanted_level, registered=not unregistered)
     what = "未登记的单位" if unregistered else "名录中的单位"
     if not agencies:
-        print(f"没有符合条件的{what}。")
+        print(f"没有符合条件的{what}。" if not total else f"共 {total:,} 个{what}，--offset {offset} 之后没有了。")
         return
     table = Table(title=what)
     for header in ("名称", "别名", "地区", "级别", "站点", "已收录报告数"):
@@ -102,7 +106,10 @@ def list_(
                       LEVEL_NAMES.get(a.level or "", a.level or "—"), a.site or "—", str(a.reports))
     out = _out()
     out.print(table)
-    out.print(f"共 {len(agencies)} 个单位。")
+    if total > len(agencies):
+        out.print(f"共 {total:,} 个单位，显示第 {offset + 1:,}–{offset + len(agencies):,} 个（用 --limit / --offset 翻页）。")
+    else:
+        out.print(f"共 {total:,} 个单位。")
 
 
 @app.command("unmatched")
