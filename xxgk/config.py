@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_FILE = "xxgk.toml"
@@ -140,6 +140,19 @@ def _month_day(value: str) -> tuple[int, int]:
     return month, day
 
 
+class BotConfig(BaseModel):
+    """The Telegram bot. The token is a secret: give it in the environment (XXGK_BOT__TOKEN), not
+    in a file you share; it is never printed."""
+
+    token: SecretStr | None = Field(None, description="Bot token from @BotFather (env XXGK_BOT__TOKEN).")
+    base_url: str | None = Field(
+        None, description="Bot API server, e.g. a self-hosted one: https://host/bot (default: Telegram's)."
+    )
+    admins: list[int] = Field(default_factory=list, description="Telegram user ids who approve users and run /crawl.")
+    page_size: int = Field(10, ge=1, le=50, description="Lines per page of a long answer.")
+    user_rate_per_minute: int = Field(20, ge=1, description="Questions one user may ask per minute.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XXGK_", env_nested_delimiter="__", extra="forbid")
 
@@ -148,6 +161,7 @@ class Settings(BaseSettings):
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     sites: list[SiteConfig] = Field(default_factory=list)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
+    bot: BotConfig = Field(default_factory=BotConfig)
 
     @field_validator("sites")
     @classmethod
