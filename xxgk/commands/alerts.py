@@ -64,8 +64,12 @@ def _find_agency(session, name: str):
 @app.command()
 def subscribe(
     name: Annotated[str, typer.Argument(help="订阅者名称（唯一）。")],
-    channel: Annotated[Optional[str], typer.Option("--channel", help="发送渠道：console 或 webhook。")] = None,
-    target: Annotated[str, typer.Option("--target", help="渠道目标：webhook 的 URL。")] = "",
+    channel: Annotated[Optional[str], typer.Option(
+        "--channel", help="发送渠道：console、webhook、telegram、wecom（企业微信群机器人）、dingtalk（钉钉）、"
+                          "feishu（飞书）、email 或 apprise（任意 Apprise 地址）。")] = None,
+    target: Annotated[str, typer.Option(
+        "--target", help="渠道目标：webhook 的 URL；telegram 的聊天编号；wecom/dingtalk/feishu 的群机器人 Webhook "
+                         "地址或 wecombot://、dingtalk://、feishu:// 地址；email 的 mailtos:// 地址。")] = "",
     region: Annotated[Optional[str], typer.Option("--region", help="只接收该地区（含下辖）的告警，如 330200。")] = None,
     level: Annotated[
         Optional[str], typer.Option("--level", help="只接收该层级：department/government/township。")
@@ -78,7 +82,7 @@ def subscribe(
     """添加订阅者：按地区、层级、单位和最低级别接收告警（只接收此后产生的告警）。"""
     from sqlmodel import select
 
-    from compliance.channels import UnknownChannel, channel_names, check_target
+    from compliance.channels import UnknownChannel, channel_names, check_target, display_target
     from compliance.regions import is_region_code
     from db.engine import session
     from db.models import Region, Subscriber
@@ -125,7 +129,7 @@ def subscribe(
     from compliance.alerts import SEVERITY_NAMES
 
     verb = "已重新启用" if existing is not None else "已添加"
-    where = f" → {sub.target}" if sub.target else ""
+    where = f" → {display_target(channel, sub.target)}" if sub.target else ""  # robot keys masked
     scope = _scope_text(sub, agency_row.name if agency_row else None, region_row.name if region_row else None)
     typer.echo(f"{verb}订阅者「{name}」：{channel}{where}；范围：{scope}"
                f"；最低级别：{SEVERITY_NAMES[severity]}；方式：{_MODE_NAMES[sub.mode]}")
@@ -139,6 +143,7 @@ def list_subscribers(config: ConfigOption = None) -> None:
     from sqlmodel import select
 
     from compliance.alerts import SEVERITY_NAMES, waiting_counts
+    from compliance.channels import display_target
     from db.engine import session
     from db.models import Agency, Region, Subscriber
 
@@ -156,7 +161,7 @@ def list_subscribers(config: ConfigOption = None) -> None:
     table = Table("名称", "渠道", "目标", "范围", "最低级别", "方式", "状态", "待发送")
     for sub in subs:
         waiting = counts.get(sub.id, {})
-        table.add_row(sub.name, sub.channel, sub.target or "-",
+        table.add_row(sub.name, sub.channel, display_target(sub.channel, sub.target) or "-",
                       _scope_text(sub, agencies.get(sub.agency_id), regions.get(sub.region_code)),
                       SEVERITY_NAMES.get(sub.min_severity, sub.min_severity),
                       _MODE_NAMES.get(sub.mode, sub.mode),
@@ -212,8 +217,11 @@ def send(
     import asyncio
 
     from compliance.alerts import deliver
+    from compliance.channels import use_settings
 
-    engine = open_engine(settings_from(config))
+    settings = settings_from(config)
+    use_settings(settings)  # the telegram channel's token and Bot API server
+    engine = open_engine(settings)
     report = asyncio.run(deliver(engine, now=datetime.now(UTC), digest=digest, max_attempts=max_attempts))
     for o in report.sent:
         typer.echo(f"已发送  {o.subscriber}［{o.channel}］：{o.title}")
