@@ -374,3 +374,22 @@ report_figure = sa.Table(
     *(sa.Column(figure_column(k), sa.Float, nullable=True) for k in FIGURE_KEYS),
     sa.Index("ix_report_figure_year_agency_id", "year", "agency_id"),
 )
+
+
+# ---- the Telegram bot's users (revision 0005) -----------------------------------------------
+
+
+class BotUser(SQLModel, table=True):
+    """A Telegram user an admin approved to use the bot (`/approve`); revoking (`/revoke`) keeps
+    the row with `revoked_at` set, so that who had access, and who granted it, stays on record.
+    The admins themselves come from the configuration (bot.admins), not from this table."""
+
+    __tablename__ = "bot_user"
+
+    # Telegram user ids need more than 32 bits; given by Telegram, never generated here.
+    user_id: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str | None = Field(default=None, sa_type=sa.Text)  # as the admin named them, or their Telegram name
+    approved_by: int | None = Field(default=None, sa_type=sa.BigInteger)  # the admin's Telegram user id
+    approved_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: approved
