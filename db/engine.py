@@ -6,6 +6,8 @@ depends on the current working directory.
 
 from __future__ import annotations
 
+import functools
+
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,8 +70,20 @@ def alembic_config() -> Config:
 
 
 def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
-    """`alembic upgrade head` on the given database. Idempotent."""
+    """`alembic upgrade head` on the given database. Idempotent, and cheap when there is nothing
+    to do: the migration connection (and SQLite's whole-database foreign key check after it,
+    seconds on a national store) is only used when a migration runs."""
+    if revision == "head" and current_revision(url_or_engine) == head_revision():
+        return
     _run_migration(url_or_engine, lambda config: command.upgrade(config, revision))
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision of this package's migrations."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def downgrade(url_or_engine: str | Engine, revision: str) -> None:
