@@ -303,12 +303,13 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 def _register_groups() -> None:
-    from xxgk.commands import agencies, alerts, ask, bot, findings, query
+    from xxgk.commands import agencies, alerts, ask, bot, export, findings, query
 
     app.add_typer(agencies.app, name="agencies")
     app.add_typer(findings.app, name="findings")
     app.add_typer(alerts.app, name="alerts")
     app.add_typer(query.app, name="query")
+    app.command("export")(export.export_command)
     app.command("ask")(ask.ask_command)
     app.command("bot")(bot.bot_command)
 
