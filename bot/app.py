@@ -81,6 +81,7 @@ def build_application(
     application.bot_data[KEY] = BotServices(
         config=config, engine=engine, signer=CallbackSigner(token), today=clock,
         conversations=ConversationStore(), limiter=UserRateLimiter(config.user_rate_per_minute),
+        settings=settings,
     )
     from bot.handlers import register
 

@@ -2,7 +2,7 @@
 Telegram command menu) and its handler. Adding a command is one entry here and its handler in a
 module under bot/handlers/ (for example bot/handlers/chart.py for /chart):
 
-    Command("chart", "/chart 指标 [地区]", "画出指标的历年变化", chart.chart_command),
+    Command("chart", "/chart 指标 [年份] [地区] [层级]", "把指标画成图：…", chart.chart_command),
 
 A command with inline buttons of its own adds `(pattern, callback)` to BUTTONS (registered before
 the catch-all that answers 「按钮已失效」); its callback data must not start with "p.", "c." or "s."
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.handlers import access, ask, findings, queries, start
+from bot.handlers import access, ask, chart, crawl, export, findings, queries, start
 
 Callback = Callable[[Any, Any], Awaitable[None]]
 
@@ -42,11 +42,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("issues", "/issues [年份] [地区] [层级] [严重程度]", "待处理的问题（严重程度：错误、警告、提示）",
             queries.issues),
     Command("top", "/top 指标 [年份] [地区] [层级]", "按指标给单位排名", queries.top),
+    Command("chart", "/chart 指标 [年份] [地区] [层级]", "把指标画成图：各地区、各单位对比，或历年变化",
+            chart.chart_command),
+    Command("export", "/export 年份 [地区] [层级]", "导出年度核查工作簿（Excel 文件）", export.export_command),
     Command("ack", "/ack 编号 [理由]", "确认问题（已知悉、已督促），不再告警", findings.ack),
     Command("dismiss", "/dismiss 编号 理由", "标记为误报（须说明理由），不再告警", findings.dismiss),
     Command("approve", "/approve 用户编号 [名字]", "授权用户使用本机器人", access.approve, admin=True),
     Command("revoke", "/revoke 用户编号", "撤销用户的授权", access.revoke, admin=True),
     Command("users", "/users", "查看已授权的用户", access.list_users, admin=True),
+    Command("crawl", "/crawl [站点…]", "在后台抓取配置中的站点（全部或指定的），并报告结果", crawl.crawl_command,
+            admin=True),
 )
 
 # Inline buttons of other commands: (callback data pattern, callback).

@@ -1,6 +1,7 @@
 """What every handler shares, kept in `application.bot_data` (PTB's place for it): the store, the
-bot's configuration, the date, the callback signer, the conversations behind buttons and the
-per-user rate limiter. `services(context)` hands it to a handler."""
+bot's configuration (and the whole one, for /crawl's sites), the date, the callback signer, the
+conversations behind buttons and the per-user rate limiter. `services(context)` hands it to a
+handler."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from bot.conversations import Conversation, ConversationStore
 from bot.ratelimit import UserRateLimiter
 from bot.views import Request, run
 from checks.model import CST
-from xxgk.config import BotConfig
+from xxgk.config import BotConfig, Settings
 
 KEY = "xxgk"
 BUTTON_TEXT_LIMIT = 60
@@ -40,6 +41,7 @@ class BotServices:
     today: Callable[[], date] = beijing_today
     conversations: ConversationStore = field(default_factory=ConversationStore)
     limiter: UserRateLimiter = field(default_factory=lambda: UserRateLimiter(20))
+    settings: Settings | None = None  # the whole configuration: /crawl's sites, crawler and checks
 
     @property
     def admins(self) -> frozenset[int]:

@@ -8,8 +8,9 @@ speaks the Bot API's HTTP protocol: form-encoded or multipart POSTs, JSON answer
 Tests play the users: `send` queues an incoming message (with the bot_command entity Telegram adds),
 `press` a button press on a message the bot sent; the bot fetches them with getUpdates (long
 polling, honouring offset and timeout). Every call the bot makes is recorded (`calls`), with its
-decoded parameters and the answer, except getUpdates (made continually; counted in `polls`);
-`wait_for` waits for the next call of a method.
+decoded parameters (an uploaded file as {"filename", "size", "data"}: its name, length and bytes)
+and the answer, except getUpdates (made continually; counted in `polls`); `wait_for` waits for
+the next call of a method.
 
 What it implements: getMe, getUpdates, deleteWebhook, setWebhook (refused), sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction, sendPhoto,
@@ -323,8 +324,9 @@ class FakeTelegram:
         form = await request.post()
         params: dict[str, Any] = {}
         for name, value in form.items():
-            if not isinstance(value, str):  # an uploaded file
-                params[name] = {"filename": value.filename, "size": len(value.file.read())}
+            if not isinstance(value, str):  # an uploaded file: its name, size and bytes
+                data = value.file.read()
+                params[name] = {"filename": value.filename, "size": len(data), "data": data}
             elif name in JSON_PARAMS:
                 params[name] = json.loads(value)
             elif name in INT_PARAMS and re.fullmatch(r"-?\d+", value):

@@ -268,7 +268,7 @@ def test_help_lists_the_commands_and_the_menu_is_set(store: Engine) -> None:
 
         start = await bot.say(ALICE, "/start")
         assert start.text.startswith("你好，李！")
-        unknown = await bot.say(ALICE, "/chart 申请")  # not a command (yet)
+        unknown = await bot.say(ALICE, "/weather 北京")  # not a command
         assert unknown.text == "没有这个命令。发送 /help 查看可用的命令，或直接用中文提问。"
 
     run(store, scenario)

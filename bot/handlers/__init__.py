@@ -3,6 +3,9 @@
     access    the gate in front of everything; /approve, /revoke, /users
     ask       plain-text questions, /ask, and every button (pages, choices, example questions)
     queries   /report, /stats, /late, /missing, /issues, /top
+    chart     /chart: a figure drawn as a PNG (bot.chart)
+    export    /export: the year's workbook as an .xlsx file (query.export)
+    crawl     /crawl (admins): the crawl in the background, one progress message
     findings  /ack, /dismiss
     start     /start, /help, unknown commands
     errors    the error handler
