@@ -76,6 +76,24 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
     if revision == "head" and current_revision(url_or_engine) == head_revision():
         return
     _run_migration(url_or_engine, lambda config: command.upgrade(config, revision))
+    engine, owned = _engine_for(url_or_engine)
+    try:
+        analyze(engine)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh SQLite's table statistics (sampled: fast on a national store), so that its planner
+    picks the region index for a province's question instead of scanning a whole year. Run after
+    a migration, a crawl and a sweep. PostgreSQL's autovacuum keeps its own statistics."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 @functools.cache

@@ -373,6 +373,7 @@ report_figure = sa.Table(
     sa.Column("year", sa.Integer, nullable=False),
     *(sa.Column(figure_column(k), sa.Float, nullable=True) for k in FIGURE_KEYS),
     sa.Index("ix_report_figure_year_agency_id", "year", "agency_id"),
+    sa.Index("ix_report_figure_agency_id_year", "agency_id", "year"),  # revision 0006
 )
 
 

@@ -136,10 +136,19 @@ def _value(f: Figure, value: Any) -> int | float | None:
 
 
 def _count_reports(conn: Connection, year: int | None, scope: Scope) -> int:
-    stmt = sa.select(sa.func.count()).select_from(_F.join(_A, _A.c.id == _F.c.agency_id))
+    stmt = sa.select(sa.func.count()).select_from(_F).where(*_figure_scope(conn, scope))
     if year is not None:
         stmt = stmt.where(_F.c.year == year)
-    return int(conn.execute(stmt.where(*scope.where(conn))).scalar_one())
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _figure_scope(conn: Connection, scope: Scope) -> list[Any]:
+    """report_figure rows of the scope's agencies, without a join when the scope is everything
+    (a national question then never touches the agency table for the rows it only counts)."""
+    conditions = scope.where(conn)
+    if not conditions:
+        return []
+    return [_F.c.agency_id.in_(sa.select(_A.c.id).where(*conditions))]
 
 
 # ---- rankings ------------------------------------------------------------------------------
@@ -147,17 +156,22 @@ def _count_reports(conn: Connection, year: int | None, scope: Scope) -> int:
 
 def ranking(conn: Connection, figure_key: str, year: int, scope: Scope = ALL, *, positive: bool = False,
             ascending: bool = False, limit: int | None = 50, offset: int = 0) -> Table:
-    """The agencies of `scope` by one figure on `year`, largest first (or smallest: `ascending`);
-    `positive` keeps only those above zero (which agencies received applications)."""
+    """The agencies of `scope` by one figure on `year`, largest first (or smallest: `ascending`),
+    ties in registry order; `positive` keeps only those above zero (which agencies received
+    applications). The page is found on report_figure alone and only its rows are joined to
+    their agencies: a national ranking reads each of the year's rows once."""
     f = figure(figure_key)
     value = figure_expr(f)
-    conditions = [_F.c.year == year, *scope.where(conn)]
-    conditions.append(value > 0 if positive else value.is_not(None))
-    base = sa.select(_A.c.id, _A.c.name, _A.c.region_name, _A.c.level, value.label("value")).select_from(
-        _F.join(_A, _A.c.id == _F.c.agency_id)).where(*conditions)
-    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    order = (value.asc() if ascending else value.desc(), _A.c.name)
-    rows = conn.execute(base.order_by(*order).limit(limit).offset(offset)).all()
+    conditions = [_F.c.year == year, value > 0 if positive else value.is_not(None), *_figure_scope(conn, scope)]
+    total = conn.execute(sa.select(sa.func.count()).select_from(_F).where(*conditions)).scalar_one()
+    order = value.asc() if ascending else value.desc()
+    page = (sa.select(_F.c.agency_id, value.label("value")).where(*conditions)
+            .order_by(order, _F.c.agency_id).limit(limit).offset(offset).subquery())
+    page_order = page.c.value.asc() if ascending else page.c.value.desc()
+    rows = conn.execute(
+        sa.select(_A.c.id, _A.c.name, _A.c.region_name, _A.c.level, page.c.value)
+        .select_from(page.join(_A, _A.c.id == page.c.agency_id)).order_by(page_order, page.c.agency_id)
+    ).all()
     what = f"{f.label}（{f.unit}）"
     title = (f"{year}年度{scope.label()}{f.label}大于零的单位" if positive
              else f"{year}年度{scope.label()}{f.label}{'最少' if ascending else '最多'}的单位")

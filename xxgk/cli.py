@@ -164,6 +164,9 @@ def _run_crawl(settings: Settings, sites, since: int | None):
                           convert_timeout=settings.checks.convert_timeout_s, progress=hook)
         try:
             results = asyncio.run(crawler.run(sites, since=since))
+            from db.engine import analyze
+
+            analyze(engine)  # new reports: keep the query planner's statistics fresh
         except KeyboardInterrupt:
             err.print("已中断：已完成的站点结果已保存，下次抓取会继续未完成的部分。")
             raise typer.Exit(130) from None

@@ -44,6 +44,9 @@ def sweep_command(
     engine = open_engine(settings)
     now = datetime.now(UTC) if as_of is None else datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     result = sweep(engine, year, today=today, now=now, deadlines=settings.deadlines, alert=not no_alerts)
+    from db.engine import analyze
+
+    analyze(engine)  # the store's figures changed: keep the query planner's statistics fresh
     out.print(f"{year}年度核查（截至 {today}）：已收录报告 {result.reports} 份，名录内单位 {result.registered} 个")
     from compliance.alerts import RULE_NAMES
 
