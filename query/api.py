@@ -143,11 +143,15 @@ def _count_reports(conn: Connection, year: int | None, scope: Scope) -> int:
 
 
 def _figure_scope(conn: Connection, scope: Scope) -> list[Any]:
-    """report_figure rows of the scope's agencies, without a join when the scope is everything
-    (a national question then never touches the agency table for the rows it only counts)."""
+    """report_figure rows of the scope's agencies. Everything: no condition, so a national
+    question never touches the agency table for the rows it only counts. A region: its agencies
+    first (the region index), then their rows. A level alone: each row's agency is looked up, so
+    that a ranking can walk a figure's index in order and stop at the page's end."""
     conditions = scope.where(conn)
     if not conditions:
         return []
+    if scope.region is None:
+        return [sa.exists(sa.select(1).where(_A.c.id == _F.c.agency_id, *conditions))]
     return [_F.c.agency_id.in_(sa.select(_A.c.id).where(*conditions))]
 
 
@@ -157,20 +161,23 @@ def _figure_scope(conn: Connection, scope: Scope) -> list[Any]:
 def ranking(conn: Connection, figure_key: str, year: int, scope: Scope = ALL, *, positive: bool = False,
             ascending: bool = False, limit: int | None = 50, offset: int = 0) -> Table:
     """The agencies of `scope` by one figure on `year`, largest first (or smallest: `ascending`),
-    ties in registry order; `positive` keeps only those above zero (which agencies received
+    ties in (reverse) registry order; `positive` keeps only those above zero (which agencies received
     applications). The page is found on report_figure alone and only its rows are joined to
-    their agencies: a national ranking reads each of the year's rows once."""
+    their agencies."""
     f = figure(figure_key)
     value = figure_expr(f)
     conditions = [_F.c.year == year, value > 0 if positive else value.is_not(None), *_figure_scope(conn, scope)]
     total = conn.execute(sa.select(sa.func.count()).select_from(_F).where(*conditions)).scalar_one()
-    order = value.asc() if ascending else value.desc()
+    # Ties follow the value's direction, so that an index on (year, figure, agency_id) serves the
+    # whole ORDER BY read forwards or backwards.
+    order = (value.asc(), _F.c.agency_id.asc()) if ascending else (value.desc(), _F.c.agency_id.desc())
     page = (sa.select(_F.c.agency_id, value.label("value")).where(*conditions)
-            .order_by(order, _F.c.agency_id).limit(limit).offset(offset).subquery())
-    page_order = page.c.value.asc() if ascending else page.c.value.desc()
+            .order_by(*order).limit(limit).offset(offset).subquery())
+    page_order = ((page.c.value.asc(), page.c.agency_id.asc()) if ascending
+                  else (page.c.value.desc(), page.c.agency_id.desc()))
     rows = conn.execute(
         sa.select(_A.c.id, _A.c.name, _A.c.region_name, _A.c.level, page.c.value)
-        .select_from(page.join(_A, _A.c.id == page.c.agency_id)).order_by(page_order, page.c.agency_id)
+        .select_from(page.join(_A, _A.c.id == page.c.agency_id)).order_by(*page_order)
     ).all()
     what = f"{f.label}（{f.unit}）"
     title = (f"{year}年度{scope.label()}{f.label}大于零的单位" if positive
