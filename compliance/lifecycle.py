@@ -111,9 +111,13 @@ def sync(
              "evidence": v.evidence or None, "state": "open", "opened_at": now, "last_seen_at": now}
             for key, v in wanted.items()
         ]
-        inserted = session.connection().execute(sa.insert(tf).returning(tf.c.id, sort_by_parameter_order=True), rows).scalars().all()
-        result.opened = list(inserted)
-        events += [{"finding_id": i, "at": now, "state": "open", "actor": SYSTEM, "reason": None} for i in inserted]
+        # Many rows per INSERT … RETURNING: the ids come back with their keys, in no set order
+        # (sort_by_parameter_order would make SQLite insert them one statement per row).
+        ids = dict((key, i) for i, key in session.connection().execute(
+            sa.insert(tf).returning(tf.c.id, tf.c.key), rows))
+        result.opened = [ids[key] for key in wanted]
+        events += [{"finding_id": i, "at": now, "state": "open", "actor": SYSTEM, "reason": None}
+                   for i in result.opened]
     if events:
         session.connection().execute(sa.insert(FindingEvent.__table__), events)
     return result

@@ -7,22 +7,25 @@ scheduler does both); `xxgk findings sweep` runs it by hand.
 
 from __future__ import annotations
 
+import gc
+import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from checks.model import CST
 from compliance import verdicts as v
-from compliance.alerts import cancel_stale, create_alerts
+from compliance.alerts import alert_findings, cancel_stale
 from compliance.deadlines import deadline
 from compliance.lifecycle import SyncResult, sync
 from db.engine import in_chunks, session
-from db.models import Agency, CrawlRun, Document, DocumentVersion, Finding, Report, TrackedFinding
+from db.models import (Agency, CrawlRun, Document, DocumentVersion, Finding, Report, figure_column,
+                       report_figure)
 from xxgk.config import DeadlinesConfig
 
 
@@ -63,25 +66,93 @@ def _agencies(s) -> tuple[dict[int, v.AgencyFacts], set[int]]:
     return agencies, registered
 
 
+def _tables(data: dict | None) -> dict[str, dict]:
+    data = data or {}
+    return {name: data.get(name) or {} for name in ("applications", "proactive", "review_litigation")}
+
+
+def _figure_groups() -> tuple[tuple[str, str, tuple[str, ...], int, int], ...]:
+    """v.FIGURES_READ grouped by table row: (section, row, columns, first, last) of the row's figures
+    in a _reports row."""
+    groups: list[tuple[str, str, list[str]]] = []
+    for section, row, column in v.FIGURES_READ:
+        if groups and groups[-1][:2] == (section, row):
+            groups[-1][2].append(column)
+        else:
+            groups.append((section, row, [column]))
+    out, at = [], _FIRST_FIGURE
+    for section, row, columns in groups:
+        out.append((section, row, tuple(columns), at, at + len(columns)))
+        at += len(columns)
+    return tuple(out)
+
+
+_FIRST_FIGURE = 9  # the position of the first figure in a _reports row
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A UTCDateTime column's value, as db.types.UTCDateTime hands it back (read as it is stored)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _reports(s, years: Sequence[int]) -> list[v.ReportFacts]:
-    r, d = Report.__table__, Document.__table__
+    """The reports on `years` with what the verdicts read: the figures of v.FIGURES_READ from
+    report_figure (one narrow row per report; parsing every report's data was most of a national
+    sweep), the document's publication facts and the text sketch. Figures are floats, as
+    report_figure holds them (the verdicts write integral ones as ints). A report without a
+    report_figure row (the store always writes one; a hand-made row may lack it) gets its tables
+    from its data."""
+    r, d, f = Report.__table__, Document.__table__, report_figure
+    columns = [f.c[figure_column(".".join(cell))] for cell in v.FIGURES_READ]
     rows = s.connection().execute(
-        sa.select(r.c.id, r.c.agency_id, r.c.year, r.c.data, r.c.text_sketch, d.c.url, d.c.site, d.c.published_at,
-                  d.c.published_source)
-        .join(d, d.c.id == r.c.document_id)
+        sa.select(r.c.id, r.c.agency_id, r.c.year, sa.type_coerce(r.c.text_sketch, sa.Text), d.c.url,
+                  d.c.site, sa.type_coerce(d.c.published_at, sa.Text), d.c.published_source, f.c.report_id,
+                  *columns)
+        .select_from(r.join(d, d.c.id == r.c.document_id).outerjoin(f, f.c.report_id == r.c.id))
         .where(r.c.year.in_(list(years)))
+        .order_by(r.c.year, r.c.id)  # the year index's order: the facts' order decides the findings' ids
     )
+    groups = _figure_groups()
     out = []
+    without: list[int] = []
+    loads = json.loads
+    # Table rows with the same figures share one (read-only) dict: most are alike (all zeros).
+    shared: dict[tuple, dict] = {}
     for row in rows:
-        data = row.data or {}
+        rid, agency_id, year, sketch, url, site, published, source, has_figures = row[:_FIRST_FIGURE]
+        tables: dict[str, dict[str, dict]] = {"applications": {}, "proactive": {}, "review_litigation": {}}
+        if has_figures is None:
+            without.append(len(out))
+        else:
+            for section, key, cols, first, last in groups:
+                values = row[first:last]
+                cells = shared.get((cols, values))
+                if cells is None:
+                    cells = shared[(cols, values)] = dict(zip(cols, values))
+                tables[section][key] = cells
+        if isinstance(sketch, str):  # SQLite hands back JSON text; a PostgreSQL driver the list
+            sketch = loads(sketch)
         out.append(v.ReportFacts(
-            id=row.id, agency_id=row.agency_id, year=row.year,
-            applications=data.get("applications") or {}, proactive=data.get("proactive") or {},
-            review_litigation=data.get("review_litigation") or {},
-            published_at=row.published_at, published_source=row.published_source, url=row.url, site=row.site,
-            sketch=row.text_sketch or (),
+            rid, agency_id, year, tables["applications"], tables["proactive"], tables["review_litigation"],
+            _utc(published), source, url, site, () if sketch is None else sketch,
         ))
+    if without:
+        full = _report_data(s, [out[i].id for i in without])
+        for i in without:
+            out[i] = replace(out[i], **_tables(full.get(out[i].id)))
     return out
+
+
+def _report_data(s, report_ids: Sequence[int]) -> dict[int, dict]:
+    r = Report.__table__
+    data: dict[int, dict] = {}
+    for chunk in in_chunks(list(report_ids)):
+        data.update(s.connection().execute(sa.select(r.c.id, r.c.data).where(r.c.id.in_(chunk))).all())
+    return data
 
 
 def _checker_findings(s, reports: dict[int, v.ReportFacts]) -> list[v.Verdict]:
@@ -118,19 +189,36 @@ def _crawls_after(runs: list[_Run], after: datetime) -> v.SiteCrawls | None:
 
 
 def _copies(s, agency_ids: set[int], year: int) -> dict[int, list[v.Copy]]:
-    """Per agency: the documents holding its report on `year` (their current version's data)."""
-    d, dv = Document.__table__, DocumentVersion.__table__
-    several = (sa.select(d.c.agency_id).where(d.c.agency_id.is_not(None))
-               .group_by(d.c.agency_id).having(sa.func.count() > 1))
+    """Per agency with several documents: the documents holding its report on `year` (their
+    current version's data).
+
+    A document a report holds is that report's, and holds that report's year, unless its content
+    changed since (several versions): the new content may be another year's report. So the data
+    read is that of the documents no report holds (a mirror on another site, a draft superseded)
+    and of the changed ones whose data says `year` (a national sweep: a few thousand, not every
+    document of the country)."""
+    d, dv, r = Document.__table__, DocumentVersion.__table__, Report.__table__
+    conn = s.connection()
+    several = set(conn.execute(
+        sa.select(d.c.agency_id).where(d.c.agency_id.is_not(None)).group_by(d.c.agency_id)
+        .having(sa.func.count() > 1)).scalars())
+    held = sa.select(r.c.id).where(r.c.document_id == d.c.id).exists()
+    versions = sa.select(sa.func.count()).where(dv.c.document_id == d.c.id).scalar_subquery()
+    unheld: list[int] = []
+    changed: list[int] = []
+    for doc_id, is_held in conn.execute(
+            sa.select(d.c.id, held).where(d.c.agency_id.is_not(None), sa.or_(~held, versions > 1))):
+        (changed if is_held else unheld).append(doc_id)
+    current = (sa.select(d.c.id, d.c.url, d.c.site, d.c.agency_id, dv.c.data)
+               .join(dv, sa.and_(dv.c.document_id == d.c.id, dv.c.content_hash == d.c.content_hash)))
+    rows = []
+    for ids, stmt in ((unheld, current), (changed, current.where(dv.c.data["year"].as_float() == year))):
+        for chunk in in_chunks(ids):
+            rows += conn.execute(stmt.where(d.c.id.in_(chunk))).all()
     out: dict[int, list[v.Copy]] = defaultdict(list)
-    rows = s.connection().execute(
-        sa.select(d.c.id, d.c.url, d.c.site, d.c.agency_id, dv.c.data)
-        .join(dv, sa.and_(dv.c.document_id == d.c.id, dv.c.content_hash == d.c.content_hash))
-        .where(d.c.agency_id.in_(several))
-    )
-    for row in rows:
+    for row in sorted(rows, key=lambda row: (row.agency_id, row.id)):
         data = row.data or {}
-        if row.agency_id in agency_ids and data.get("year") == year:
+        if row.agency_id in several and row.agency_id in agency_ids and data.get("year") == year:
             out[row.agency_id].append(v.Copy(row.id, row.url, row.site, data))
     return out
 
@@ -142,9 +230,19 @@ def evaluate(year: int, today: date, agencies: dict[int, v.AgencyFacts], registe
     this_year = {r.agency_id: r for r in reports if r.year == year}
     last_year = {r.agency_id: r for r in reports if r.year == year - 1}
     out: list[v.Verdict] = []
+    due_by: dict[tuple[str | None, str | None], date] = {}
+
+    def due_date(agency: v.AgencyFacts) -> date:
+        # Without regional overrides the deadline depends on the level alone.
+        key = (agency.level, agency.region_code if cfg.overrides else None)
+        due = due_by.get(key)
+        if due is None:
+            due = due_by[key] = deadline(year, agency.level, agency.region_code, cfg)
+        return due
+
     for agency_id, report in this_year.items():
         agency = agencies[agency_id]
-        due = deadline(year, agency.level, agency.region_code, cfg)
+        due = due_date(agency)
         if (verdict := v.late(report, due)) is not None:
             out.append(verdict)
         if (previous := last_year.get(agency_id)) is not None:
@@ -154,7 +252,7 @@ def evaluate(year: int, today: date, agencies: dict[int, v.AgencyFacts], registe
         out += v.conflicting_copies(report, copies.get(agency_id, []))
     for agency_id in registered - this_year.keys():
         agency = agencies[agency_id]
-        due = deadline(year, agency.level, agency.region_code, cfg)
+        due = due_date(agency)
         after = datetime.combine(due + timedelta(days=1), time(0), tzinfo=CST)
         crawls = _crawls_after(runs.get(agency.site, []), after) if agency.site else None
         if (verdict := v.missing(agency, year, due, today, crawls)) is not None:
@@ -166,17 +264,37 @@ def evaluate(year: int, today: date, agencies: dict[int, v.AgencyFacts], registe
     return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A national sweep holds a million objects and allocates a million more, none of them in
+    reference cycles worth collecting mid-sweep: the cyclic collector would walk them all, over
+    and over (a third of the sweep's time). It runs again, as before, when the sweep is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def sweep(engine: Engine, year: int, *, today: date, now: datetime, deadlines: DeadlinesConfig,
           alert: bool = True) -> SweepResult:
     """Sweep one report year, in one transaction: verdicts, tracked findings, alerts."""
     result = SweepResult(year, today)
-    with session(engine) as s:
+    with _collector_paused(), session(engine) as s:
         agencies, registered = _agencies(s)
         reports = _reports(s, (year, year - 1))
         current = {r.id: r for r in reports if r.year == year}
         result.reports, result.registered = len(current), len(registered)
         runs = _runs(s, datetime(year + 1, 1, 1, tzinfo=CST))
         copies = _copies(s, {r.agency_id for r in current.values()}, year)
+        if copies:  # conflicting_copies compares whole tables: the reports that have copies need them
+            having = [i for i, r in enumerate(reports) if r.year == year and r.agency_id in copies]
+            full = _report_data(s, [reports[i].id for i in having])
+            for i in having:
+                reports[i] = replace(reports[i], **_tables(full.get(reports[i].id)))
+            current = {r.id: r for r in reports if r.year == year}
         found = evaluate(year, today, agencies, registered, reports, runs, copies, deadlines)
         result.verdicts = Counter(x.rule for x in found)
         result.sweep_findings = sync(s, found, source="sweep", years=[year], now=now)
@@ -190,8 +308,4 @@ def sweep(engine: Engine, year: int, *, today: date, now: datetime, deadlines: D
 
 
 def _alert(s, finding_ids: list[int], now: datetime) -> int:
-    created = 0
-    for chunk in in_chunks(finding_ids):
-        findings = s.exec(select(TrackedFinding).where(col(TrackedFinding.id).in_(chunk))).all()
-        created += len(create_alerts(s, findings, now))
-    return created
+    return alert_findings(s, finding_ids, now)

@@ -7,10 +7,11 @@ The sweep (compliance.sweep) loads the facts from the store and tracks what come
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, compress, filterfalse, islice, repeat
 from typing import Any
 
 from checks.model import CST
@@ -77,6 +78,12 @@ class SiteCrawls:
 
 def _n(value: float | None) -> str:
     return show_number(value, blank="空")
+
+
+def _plain(value: float | None) -> float | None:
+    """A figure as evidence: the sweep reads figures from report_figure, as floats; a count is
+    written as the int the report's data holds (3, not 3.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _day(d: date) -> str:
@@ -149,7 +156,7 @@ def carryover(this: ReportFacts, last: ReportFacts) -> Verdict | None:
         this.agency_id, this.year, "carryover_mismatch", "error",
         f"{this.year}年度报告的“上年结转政府信息公开申请数量”与{last.year}年度报告的“结转下年度继续办理”不一致：{detail}",
         where="三、二、上年结转", report_id=this.id,
-        evidence={"previous_report_id": last.id, "columns": {c: [a, b] for c, a, b in diffs}},
+        evidence={"previous_report_id": last.id, "columns": {c: [_plain(a), _plain(b)] for c, a, b in diffs}},
     )
 
 
@@ -162,6 +169,12 @@ JUMP_FIGURES = (
     ("proactive", "punishment", "decisions", "行政处罚处理决定数量"),
 )
 JUMP_RATIO = 10.0
+# Every table cell that carryover and jumps read, as (section, row, column): what the sweep loads
+# of each report (conflicting_copies compares whole tables, loaded only where there are copies).
+FIGURES_READ: tuple[tuple[str, str, str], ...] = tuple(dict.fromkeys(
+    [("applications", "carried_over", c) for c in APPLICANT_COLUMNS]
+    + [("applications", "carried_forward", c) for c in APPLICANT_COLUMNS]
+    + [(section, row, col) for section, row, col, _ in JUMP_FIGURES]))
 JUMP_MIN_DIFFERENCE = 50  # 1 → 10 is not worth a note; 30 → 300 is
 
 
@@ -179,7 +192,7 @@ def jumps(this: ReportFacts, last: ReportFacts) -> list[Verdict]:
                 this.agency_id, this.year, "implausible_change", "info",
                 f"{name}由{last.year}年度的 {_n(b)} 变为 {_n(a)}，变化异常，请核实是否填报有误",
                 where=f"{section}.{row}.{col}", report_id=this.id,
-                evidence={"previous_report_id": last.id, "previous": b, "current": a},
+                evidence={"previous_report_id": last.id, "previous": _plain(b), "current": _plain(a)},
             ))
     return out
 
@@ -199,18 +212,34 @@ def sketch_similarity(a: Sequence[int], b: Sequence[int], k: int) -> float:
     union = sorted(sa | sb)[:k]
     if not union:
         return 0.0
-    return sum(1 for h in union if h in sa and h in sb) / len(union)
+    return len((sa & sb).intersection(union)) / len(union)
+
+
+# Below this many sketches, common_hashes counts in one pass; above, in blocks (see there).
+_BLOCKS_FROM = 20_000
+_BLOCKS = 32
 
 
 def common_hashes(sketches: Iterable[Sequence[int]], share: float = COMMON_SHARE, floor: int = 3) -> set[int]:
-    """Sentence hashes that occur in many reports: the boilerplate every report writes."""
-    counts: dict[int, int] = defaultdict(int)
-    n = 0
-    for sketch in sketches:
-        n += 1
-        for h in sketch:
-            counts[h] += 1
+    """Sentence hashes that occur in many reports: the boilerplate every report writes.
+
+    A year of the whole country is ~10 million hashes, nearly all of them unique. They are counted
+    block by block (small tables, C loops): a hash that occurs more than `limit` times in all
+    occurs at least ceil((limit + 1) / blocks) times in some block, so only those candidates are
+    then counted exactly over every sketch."""
+    sketches = sketches if isinstance(sketches, list) else list(sketches)
+    n = len(sketches)
     limit = max(floor, int(n * share))
+    if n < _BLOCKS_FROM:
+        counts = Counter(chain.from_iterable(sketches))
+        return {h for h, c in counts.items() if c > limit}
+    need = -(-(limit + 1) // _BLOCKS)
+    size = -(-n // _BLOCKS)
+    candidates: set[int] = set()
+    for start in range(0, n, size):
+        block = Counter(chain.from_iterable(sketches[start:start + size]))
+        candidates.update(compress(block, map(need.__le__, block.values())))  # c >= need, in C loops
+    counts = Counter(filter(candidates.__contains__, chain.from_iterable(sketches)))
     return {h for h, c in counts.items() if c > limit}
 
 
@@ -221,25 +250,51 @@ def duplicates(reports: Sequence[ReportFacts], names: Mapping[int, str], *, comm
     (boilerplate, `common`) are ignored. Candidates come from shared small hashes, so this is
     near-linear in the number of reports."""
     common = common or set()
-    trimmed = {r.id: [h for h in r.sketch if h not in common] for r in reports}
+    is_common = common.__contains__
     by_id = {r.id: r for r in reports}
-    index: dict[int, list[int]] = defaultdict(list)
-    for rid, sketch in trimmed.items():
-        if len(sketch) >= MIN_SENTENCES:
-            for h in sketch[:_CANDIDATE_KEYS]:
-                index[h].append(rid)
+    # Only the first _CANDIDATE_KEYS hashes left after dropping the common ones index a report (and
+    # tell whether it has MIN_SENTENCES); the whole trimmed sketch is only needed for candidates.
+    # Nearly every hash heads one report: those go into `first` in one C call per report, and only
+    # a head that meets another report's gets a list (`shared`).
+    first: dict[int, int] = {}
+    first_keys = first.keys()
+    shared: dict[int, list[int]] = {}
+    want = max(_CANDIDATE_KEYS, MIN_SENTENCES)
+    for rid, r in by_id.items():
+        head = list(islice(filterfalse(is_common, r.sketch), want))
+        if len(head) < MIN_SENTENCES:
+            continue
+        del head[_CANDIDATE_KEYS:]
+        if first_keys.isdisjoint(head):
+            first.update(zip(head, repeat(rid)))
+            continue
+        for h in head:
+            other = first.setdefault(h, rid)
+            if other != rid:
+                ids = shared.get(h)
+                if ids is None:
+                    shared[h] = [other, rid]
+                else:
+                    ids.append(rid)
     pairs: set[tuple[int, int]] = set()
-    for ids in index.values():
-        if len(ids) > 1:
-            for i, a in enumerate(ids):
-                for b in ids[i + 1:]:
-                    pairs.add((min(a, b), max(a, b)))
+    for ids in shared.values():
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                pairs.add((min(a, b), max(a, b)))
     out = []
     for a, b in sorted(pairs):
         ra, rb = by_id[a], by_id[b]
         if ra.agency_id == rb.agency_id and ra.year == rb.year:
             continue
-        similarity = sketch_similarity(trimmed[a], trimmed[b], k)
+        # Most candidates share a few sentences, far from enough. The hashes of the k smallest of
+        # the union present in both are at most all hashes present in both: below the threshold
+        # with those, below it with these, and no need to sort the union.
+        sa, sb = set(ra.sketch) - common, set(rb.sketch) - common  # what the trimmed sketches hold
+        both = len(sa & sb)
+        if not both or both / min(k, len(sa) + len(sb) - both) < DUPLICATE_SIMILARITY:
+            continue
+        similarity = sketch_similarity([h for h in ra.sketch if h not in common],
+                                       [h for h in rb.sketch if h not in common], k)
         if similarity < DUPLICATE_SIMILARITY:
             continue
         for this, other in ((ra, rb), (rb, ra)):
