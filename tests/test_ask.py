@@ -4,7 +4,6 @@ compliance sweep, with a frozen date), the renderers and the command line."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -21,13 +20,11 @@ from bot.ask.engine import fit
 from bot.ask.numbers import cn_int
 from bot.ask.render import range_line
 
-from checks import model as cm
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
 from db.engine import make_engine, session, upgrade
-from db.models import CrawlRun
-from db.store import save_report
+from store_builders import BALANCE, crawled, report, save
 from xxgk.config import DeadlinesConfig
 
 TODAY = date(2022, 6, 1)  # 今年 2022, 去年 2021, 前年 2020
@@ -56,35 +53,6 @@ REGISTRY = (
 )
 
 
-def report(agency: str, year: int, new: int, *, litigation: tuple[int, int] = (0, 0),
-           punishment: int | None = 0, review: int = 0,
-           findings: list[cm.Finding] | None = None) -> cm.Report:
-    apps = {"new": {"natural": new, "total": new}, "carried_over": {"total": 0},
-            "disclosed": {"total": new}, "handled_total": {"total": new}, "carried_forward": {"total": 0}}
-    review_litigation = {
-        "review": {"upheld": review, "corrected": 0, "other": 0, "pending": 0, "total": review},
-        "litigation_direct": {"upheld": litigation[0], "corrected": 0, "other": 0, "pending": 0,
-                              "total": litigation[0]},
-        "litigation_after_review": {"upheld": litigation[1], "corrected": 0, "other": 0, "pending": 0,
-                                    "total": litigation[1]},
-    }
-    return cm.Report(source=f"{agency}{year}", agency=agency, year=year, template="2021",
-                     sections=["一", "二", "三", "四", "五", "六"],
-                     proactive={"punishment": {"decisions": punishment}, "fees": {"amount_wan_yuan": 1.5}},
-                     applications=apps, review_litigation=review_litigation, findings=findings or [],
-                     title=f"{agency}{year}年政府信息公开工作年度报告", format="html")
-
-
-def save(engine: Engine, r: cm.Report, published: datetime, site: str) -> None:
-    url = f"https://{site}.gov.cn/art/{r.year}/{hashlib.md5(r.source.encode()).hexdigest()[:8]}.html"
-    with session(engine) as s:
-        save_report(s, r, url=url, content_hash=hashlib.sha256(url.encode()).hexdigest(), size=100,
-                    fetched_at=published, published_at=published, site=site, published_source="发布日期")
-
-
-BALANCE = cm.Finding(rule="balance", severity="error", message="总计列：一+二 ≠ 三+四", where="三、总计列")
-
-
 def build_store(engine: Engine) -> Engine:
     """Ten registered agencies in five provinces (two 朝阳区, two 县财政局, two 区人力社保局); reports on
     2019–2021; 2021 swept on 2022-06-01: 镇海区人民政府 5 days late, 嘉善县财政局 12 days late,
@@ -103,10 +71,7 @@ def build_store(engine: Engine) -> Engine:
     save(engine, report(LINZI_HRSS, 2019, 3), datetime(2020, 1, 15, tzinfo=CST), "linzi")
     save(engine, report(LINZI_HRSS, 2020, 5), datetime(2021, 1, 15, tzinfo=CST), "linzi")
     save(engine, report(LINZI_HRSS, 2021, 1234, review=2), datetime(2022, 1, 15, tzinfo=CST), "linzi")
-    with session(engine) as s:  # every site crawled after the deadlines: a report not found is missing
-        for site in ("zhenhai", "jiashan", "lianjiang", "linzi"):
-            s.add(CrawlRun(site=site, started_at=datetime(2022, 5, 1, tzinfo=UTC),
-                           finished_at=datetime(2022, 5, 1, 1, tzinfo=UTC), status="ok"))
+    crawled(engine, ("zhenhai", "jiashan", "lianjiang", "linzi"))  # after the deadlines: a report not found is missing
     sweep(engine, 2021, today=TODAY, now=datetime(2022, 6, 1, tzinfo=UTC), deadlines=DeadlinesConfig(),
           alert=False)
     return engine

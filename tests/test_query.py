@@ -4,7 +4,6 @@ own paths: the registry import, save_report and the compliance sweep with a froz
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -16,18 +15,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from checks import model as cm
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
 from db.engine import session
-from db.models import CrawlRun
-from db.store import save_report
 from query import api
 from query.api import Scope
 from query.fields import UnknownFigure, find_figure
 from query.render import footer, to_csv, to_json, to_rich_by_column
 from query.scope import ScopeError, find_agencies, find_region, level_of
+from store_builders import BALANCE, crawled, report, save
 from xxgk.config import DeadlinesConfig
 
 HRSS = "宁波市镇海区人力资源和社会保障局"
@@ -46,33 +43,6 @@ REGISTRY = (
 )
 
 
-def report(agency: str, year: int, new: int, *, litigation: tuple[int, int] = (0, 0),
-           punishment: int | None = 0, findings: list[cm.Finding] | None = None) -> cm.Report:
-    apps = {"new": {"natural": new, "total": new}, "carried_over": {"total": 0},
-            "disclosed": {"total": new}, "handled_total": {"total": new}, "carried_forward": {"total": 0}}
-    review = {
-        "review": {"upheld": 0, "corrected": 0, "other": 0, "pending": 0, "total": 0},
-        "litigation_direct": {"upheld": litigation[0], "corrected": 0, "other": 0, "pending": 0, "total": litigation[0]},
-        "litigation_after_review": {"upheld": litigation[1], "corrected": 0, "other": 0, "pending": 0,
-                                    "total": litigation[1]},
-    }
-    return cm.Report(source=f"{agency}{year}", agency=agency, year=year, template="2021",
-                     sections=["一", "二", "三", "四", "五", "六"],
-                     proactive={"punishment": {"decisions": punishment}, "fees": {"amount_wan_yuan": 1.5}},
-                     applications=apps, review_litigation=review, findings=findings or [],
-                     title=f"{agency}{year}年政府信息公开工作年度报告", format="html")
-
-
-def save(engine: Engine, r: cm.Report, published: datetime, site: str) -> None:
-    url = f"https://{site}.gov.cn/art/{r.year}/{hashlib.md5(r.source.encode()).hexdigest()[:8]}.html"
-    with session(engine) as s:
-        save_report(s, r, url=url, content_hash=hashlib.sha256(url.encode()).hexdigest(), size=100,
-                    fetched_at=published, published_at=published, site=site, published_source="发布日期")
-
-
-BALANCE = cm.Finding(rule="balance", severity="error", message="总计列：一+二 ≠ 三+四", where="三、总计列")
-
-
 @pytest.fixture
 def store(engine: Engine) -> Engine:
     with session(engine) as s:
@@ -83,10 +53,7 @@ def store(engine: Engine) -> Engine:
     save(engine, report(JIASHAN, 2021, 106, punishment=1598, findings=[BALANCE]),
          datetime(2022, 3, 1, tzinfo=CST), "jiashan")
     save(engine, report(LIANJIANG, 2021, 40, punishment=2459), datetime(2022, 2, 1, tzinfo=CST), "lianjiang")
-    with session(engine) as s:  # every site crawled after the deadlines: a report not found is missing
-        for site in ("zhenhai", "jiashan", "lianjiang"):
-            s.add(CrawlRun(site=site, started_at=datetime(2022, 5, 1, tzinfo=UTC),
-                           finished_at=datetime(2022, 5, 1, 1, tzinfo=UTC), status="ok"))
+    crawled(engine, ("zhenhai", "jiashan", "lianjiang"))  # after the deadlines: a report not found is missing
     sweep(engine, 2021, today=date(2022, 6, 1), now=datetime(2022, 6, 1, tzinfo=UTC), deadlines=DeadlinesConfig(),
           alert=False)
     return engine
