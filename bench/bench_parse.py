@@ -10,14 +10,18 @@ xxgk.demo --many N` serves them) plus the HTML article pages of the four fixture
 
 - `scraper.article.parse_article` on the page's bytes and Content-Type, as the crawler calls it;
 - `checks.readers.html.read_html` on the decoded text, as `checks.readers.read_bytes` calls it
-  for an HTML report.
+  for an HTML report;
+- both, as the crawler reads a new report page (`scraper.article_job.process_article`): the page
+  decoded and parsed once, the report read from that tree by `read_bytes`, then the article.
 
 `--digest` hashes the repr of every Article and Document: an optimisation must leave it unchanged.
+It also checks that reading both from one parse gives exactly what the two parsers give alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import platform
@@ -30,10 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checks.readers import ReadError  # noqa: E402
+from checks.readers import ReadError, read_bytes  # noqa: E402
 from checks.readers.decode import decode, header_charset, html_declared_charset  # noqa: E402
-from checks.readers.html import read_html  # noqa: E402
-from scraper.article import parse_article  # noqa: E402
+from checks.readers.html import read_html, shared_tree  # noqa: E402
+from scraper.article import decode_page, parse_article, read_article  # noqa: E402
+from scraper.article_job import parse_once  # noqa: E402
 from xxgk.demo import Site, default_sites, many_sites  # noqa: E402
 
 Page = tuple[bytes, str, str]  # bytes, Content-Type header, URL
@@ -73,6 +78,18 @@ def _read(text: str, url: str) -> object:
         return exc
 
 
+def _read_both(data: bytes, ctype: str, url: str) -> tuple[object, object]:
+    """(Document or ReadError, Article) from one parse, as process_article reads a new page."""
+    text, encoding = decode_page(data, ctype)
+    root, shared = parse_once(text)
+    with shared_tree(text, root) if shared else contextlib.nullcontext():
+        try:
+            document: object = read_bytes(data, url, content_type=ctype)
+        except ReadError as exc:
+            document = exc
+    return document, read_article(text, url, root, encoding=encoding)
+
+
 def timed(run: Callable[[], object], min_seconds: float) -> list[float]:
     """Seconds per call of `run`, over repeated calls for at least min_seconds (at least 3)."""
     times: list[float] = []
@@ -108,10 +125,13 @@ def main() -> None:
     def documents() -> list[object]:
         return [_read(text, url) for text, url in texts]
 
+    def both() -> list[tuple[object, object]]:
+        return [_read_both(data, ctype, url) for data, ctype, url in pages]
+
     # The best pass is the steadier figure on a busy machine; the median is the typical one.
     print("| parser | ms/page, median pass | ms/page, best pass |")
     print("|---|---|---|")
-    for name, run in (("parse_article", articles), ("read_html", documents)):
+    for name, run in (("parse_article", articles), ("read_html", documents), ("both, one parse", both)):
         run()  # warm caches and imports
         times = timed(run, args.seconds)
         per_page = 1000 / len(pages)
@@ -121,6 +141,13 @@ def main() -> None:
         for name, run in (("parse_article", articles), ("read_html", documents)):
             digest = hashlib.sha256("\n".join(map(repr, run())).encode("utf-8")).hexdigest()[:16]
             print(f"{name} digest: {digest}")
+        once = [(repr(document), repr(article), article.body_html) for document, article in both()]
+        apart = [(repr(document), repr(article), article.body_html)
+                 for document, article in zip(documents(), articles())]  # type: ignore[attr-defined]
+        same = sum(a == b for a, b in zip(once, apart))
+        print(f"one parse for both readers: {same} of {len(pages)} pages read exactly as with two parses")
+        if same != len(pages):
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,10 @@ from scraper.platforms.common import (
     to_text,
 )
 
-__all__ = ["Article", "Attachment", "parse_article", "url_date", "attachment_ext", "ATTACHMENT_EXTS"]
+__all__ = [
+    "Article", "Attachment", "parse_article", "read_article", "decode_page", "url_date", "attachment_ext",
+    "ATTACHMENT_EXTS",
+]
 
 ATTACHMENT_EXTS = ("doc", "docx", "pdf", "wps", "xls", "xlsx", "et")
 
@@ -472,6 +475,19 @@ def _just_attachments(body: etree._Element, body_text: str, attachments: list[At
 # ------------------------------------------------------------------------------------ parse
 
 
+def decode_page(html: bytes | str, content_type: str | None = None) -> tuple[str, str | None]:
+    """An article page's text and the encoding it was decoded from (None for str given, or
+    bytes no encoding reads cleanly)."""
+    if not isinstance(html, bytes):
+        return html, None
+    declared = header_charset(content_type) or html_declared_charset(html)
+    try:
+        decoded = decode(html, declared=declared)
+        return decoded.text, decoded.encoding
+    except Exception:
+        return to_text(html, content_type), None
+
+
 def parse_article(
     html: bytes | str,
     url: str,
@@ -480,18 +496,22 @@ def parse_article(
     body_selector: str | None = None,
 ) -> Article:
     """Read an article page. Pure: bytes (any of the usual Chinese encodings) or str in."""
-    encoding = None
-    if isinstance(html, bytes):
-        declared = header_charset(content_type) or html_declared_charset(html)
-        try:
-            decoded = decode(html, declared=declared)
-            text, encoding = decoded.text, decoded.encoding
-        except Exception:
-            text, encoding = to_text(html, content_type), None
-    else:
-        text = html
+    text, encoding = decode_page(html, content_type)
+    return read_article(text, url, parse_html(text), encoding=encoding, body_selector=body_selector)
+
+
+def read_article(
+    text: str,
+    url: str,
+    root: etree._Element,
+    *,
+    encoding: str | None = None,
+    body_selector: str | None = None,
+) -> Article:
+    """Read an article page from its decoded text and its tree, as `parse_html(text)` builds
+    it (a caller that parsed the page already passes that tree). The tree is modified: scripts,
+    styles and other non-text elements are removed from it."""
     detail = gkmlpt.detail_json(text) if "DETAIL" in text else None
-    root = parse_html(text)
     meta = _meta(root)
     etree.strip_elements(root, *_SKIP_TAGS, with_tail=False)
     base = base_url_of(root, url)

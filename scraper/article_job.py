@@ -3,19 +3,29 @@
 Parsing a page costs more CPU than fetching it, so it runs next to the checks in the worker pool,
 not on the crawler's event loop. The crawler gets back what it needs to go on: the attachment
 URLs and the publication date (which the page's attachments share).
+
+A new page is parsed once for its two readers: checks.readers.html reads the report from the tree,
+then scraper.article reads the links and the date from it (in that order: scraper.article removes
+scripts and styles from the tree, which the report reader must still see).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from lxml import etree
 from sqlalchemy.engine import Engine
 
+from checks.document import ReadError
 from checks.model import CST
-from scraper.article import Article, parse_article, url_date
-from scraper.store_job import DocumentJob, JobOutcome, store_document
+from checks.readers import html as html_reader
+from checks.readers.html import shared_tree
+from scraper.article import Article, decode_page, read_article, url_date
+from scraper.platforms.common import parse_html, prepare_html
+from scraper.store_job import DocumentJob, JobOutcome, read_document, store_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +73,33 @@ def publication_date(article: Article, list_date: date | None, url: str, first_s
 
 def process_article(job: ArticleJob, engine: Engine | None = None) -> ArticleOutcome:
     page = job.page
-    article = parse_article(page.content, job.final_url, content_type=page.content_type,
-                            body_selector=job.body_selector)
+    text, encoding = decode_page(page.content, page.content_type)
+    read = None
+    if job.store_page:
+        # One parse for both readers, the report reader first (see the module docstring).
+        root, shared = parse_once(text)
+        with shared_tree(text, root) if shared else nullcontext():
+            read = read_document(page)
+    else:
+        root = parse_html(text)
+    article = read_article(text, job.final_url, root, encoding=encoding, body_selector=job.body_selector)
     published, source = publication_date(article, job.list_date, job.final_url, job.first_seen,
                                          job.crawled_before)
     stored = None
     if job.store_page:
-        stored = store_document(dataclasses.replace(page, published=published, published_source=source), engine)
+        page = dataclasses.replace(page, published=published, published_source=source)
+        stored = store_document(page, engine, read=read)
     return ArticleOutcome(tuple(a.url for a in article.attachments), published, source, stored)
+
+
+def parse_once(text: str) -> tuple[etree._Element, bool]:
+    """The page's tree, and whether it is also the tree checks.readers.html would build: both
+    parsers hand lxml the same markup (they differ only for rare pages, e.g. ones holding the
+    character the report reader uses as a line break) and the parse succeeded."""
+    prepared = html_reader.prepare(text)
+    if prepared is text or prepared == prepare_html(text):
+        try:
+            return html_reader.parse_prepared(prepared), True
+        except ReadError:
+            pass
+    return parse_html(text), False

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from checks.check import check_document
-from checks.document import ReadError
+from checks.document import Document, ReadError
 from checks.model import CST, Finding, Report
 from checks.parse import NotAReport
 from checks.readers import read_bytes
@@ -59,17 +59,28 @@ class JobOutcome:
     retry: bool = False  # the document may read fine next time (e.g. once LibreOffice is installed)
 
 
-def check_bytes(content: bytes, url: str, content_type: str | None, soffice: str,
-                timeout: float) -> tuple[Report | None, ReadError | None]:
+Read = tuple[Document, None] | tuple[None, ReadError]  # a document, or why it could not be read
+
+
+def read_document(job: DocumentJob) -> Read:
+    """The job's content as a Document, or why it cannot be read."""
+    try:
+        return read_bytes(job.content, job.url, soffice=job.soffice, timeout=job.convert_timeout,
+                          content_type=job.content_type), None
+    except ReadError as exc:
+        return None, exc
+
+
+def check_read(read: Read) -> tuple[Report | None, ReadError | None]:
     """(report, None), (None, why the file is unreadable), or (None, None) for a page that is
     not a report (a notice, a link-only article)."""
+    doc, problem = read
+    if doc is None:
+        return None, problem
     try:
-        doc = read_bytes(content, url, soffice=soffice, timeout=timeout, content_type=content_type)
         return check_document(doc), None
     except NotAReport:
         return None, None
-    except ReadError as exc:
-        return None, exc
 
 
 def engine_for(database_url: str) -> Engine:
@@ -79,8 +90,9 @@ def engine_for(database_url: str) -> Engine:
     return engine
 
 
-def store_document(job: DocumentJob, engine: Engine | None = None) -> JobOutcome:
-    report, problem = check_bytes(job.content, job.url, job.content_type, job.soffice, job.convert_timeout)
+def store_document(job: DocumentJob, engine: Engine | None = None, *, read: Read | None = None) -> JobOutcome:
+    """Read (unless `read`, the outcome of read_document(job), is given), check and store."""
+    report, problem = check_read(read if read is not None else read_document(job))
     if report is None:
         if problem is None:
             return JobOutcome(job.url, None)
@@ -119,11 +131,17 @@ def store_checked(job: DocumentJob, report: Report, engine: Engine, *, registere
     """Store a checked report of `job` (the database half of store_document, timed by bench/bench_save.py)."""
     # Workers save in parallel: two may create the same new agency, or the same report from an
     # inline page and its PDF, at once. The loser's transaction rolls back whole; saving again
-    # then finds the winner's rows.
+    # then finds the winner's rows. A unique constraint fails only once the winner has
+    # committed (SQLite takes the write lock first, PostgreSQL waits for the other transaction),
+    # so that save is repeated at once; a database still locked after the driver's own wait is
+    # given a moment.
     for attempt in range(_SAVE_ATTEMPTS):
         try:
             return _save(job, report, engine, registered)
-        except (IntegrityError, OperationalError):
+        except IntegrityError:
+            if attempt == _SAVE_ATTEMPTS - 1:
+                raise
+        except OperationalError:
             if attempt == _SAVE_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))

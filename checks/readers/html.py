@@ -16,11 +16,20 @@ instructions dropped by the parser) and walked once, in document order:
 
 If the page has an article container (`#zoom`, `.TRS_Editor`, …) that holds most of the
 text and the tables, only that container is read, which drops the site's menus and footer.
+
+A caller that has already parsed the page (the crawler parses a fetched article page for its
+links and date, then checks it) passes the tree instead of having it parsed twice:
+`read_html(text, source, root=parse_tree(text))`, or, when the text reaches `read_html` through
+`checks.readers.read_bytes`, `with shared_tree(text, root): read_bytes(...)`. Reading never
+modifies the tree.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from lxml import etree
@@ -105,10 +114,18 @@ _TABLES = etree.XPath("count(descendant::table)")
 _ANCESTOR_TABLES = etree.XPath("count(ancestor::table)")
 
 
-def read_html(text: str, source: str) -> Document:
+def read_html(text: str, source: str, *, root: etree._Element | None = None) -> Document:
     """Turn an HTML page (already decoded) into a Document. Raises ReadError if the page has
-    no text at all."""
-    root = _parse(text)
+    no text at all.
+
+    `root`: the page's tree as `parse_tree(text)` returned it, unmodified, if the caller has
+    it already (else the tree `shared_tree` offers for this text, else the text is parsed)."""
+    if root is None:
+        shared = _SHARED.get()
+        if shared is not None and (shared[0] is text or shared[0] == text):
+            root = shared[1]
+        else:
+            root = parse_tree(text)
     meta = _meta(root)
     title = _title(root, meta)
     body = root.find("body")
@@ -126,10 +143,38 @@ def read_html(text: str, source: str) -> Document:
     return Document(source=source, format="html", blocks=blocks, title=title, meta=meta)
 
 
-def _parse(text: str) -> etree._Element:
+_SHARED: ContextVar[tuple[str, etree._Element] | None] = ContextVar("shared_html_tree", default=None)
+
+
+@contextmanager
+def shared_tree(text: str, root: etree._Element) -> Iterator[None]:
+    """Within the block, `read_html` given exactly `text` reads `root` (which must be
+    `parse_tree(text)`, unmodified) instead of parsing the text again: for a caller whose
+    text reaches read_html through `checks.readers.read_bytes`."""
+    token = _SHARED.set((text, root))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def prepare(text: str) -> str:
+    """The markup `parse_tree` hands to lxml: no XML declaration (lxml refuses one in a str),
+    no NUL characters and none of the private-use character the walk uses as a line break."""
     text = _XML_DECL.sub("", text, count=1)
     if "\x00" in text or _BR in text:
         text = text.replace("\x00", "").replace(_BR, "")
+    return text
+
+
+def parse_tree(text: str) -> etree._Element:
+    """The lxml tree read_html reads: comments and processing instructions dropped. Raises
+    ReadError for a page that cannot be parsed or holds nothing."""
+    return parse_prepared(prepare(text))
+
+
+def parse_prepared(text: str) -> etree._Element:
+    """parse_tree for text that `prepare` has already been applied to."""
     try:
         root = etree.fromstring(text, _PARSER)
     except (etree.LxmlError, ValueError) as exc:

@@ -20,6 +20,7 @@ __all__ = [
     "find_date",
     "to_text",
     "parse_html",
+    "prepare_html",
     "text_of",
     "text_nodes",
     "base_url_of",
@@ -98,11 +99,18 @@ def to_text(data: bytes | str, content_type: str | None = None) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def parse_html(text: str) -> etree._Element:
-    """An lxml HTML tree for any input, even an empty or broken one (never raises)."""
+def prepare_html(text: str) -> str:
+    """The markup `parse_html` hands to lxml: no XML declaration (lxml refuses one in a str)
+    and no NUL characters."""
     text = _XML_DECL.sub("", text, count=1)
     if "\x00" in text:
         text = text.replace("\x00", "")
+    return text
+
+
+def parse_html(text: str) -> etree._Element:
+    """An lxml HTML tree for any input, even an empty or broken one (never raises)."""
+    text = prepare_html(text)
     try:
         root = etree.fromstring(text, _PARSER) if text.strip() else None
     except (etree.LxmlError, ValueError):
@@ -144,6 +152,7 @@ def base_url_of(root: etree._Element, url: str) -> str:
     return url
 
 
+@lru_cache(maxsize=4096)  # a list page's links are resolved twice (entries, then pagination)
 def absolute_url(base: str, href: str | None) -> str | None:
     """Absolute http(s) URL without fragment, or None for javascript:/mailto:/# links."""
     if not href:
