@@ -1,6 +1,7 @@
 """A polite HTTP client for crawling government sites: the only module of `scraper` that does I/O.
 
-One `httpx.AsyncClient` for the whole crawl, and around it:
+One transport for the whole crawl (scraper.transport: a small keep-alive pool per origin), and
+around it:
 
 - a bound on requests in flight across all hosts (`concurrency`) and **one request at a time
   per host**, with `per_host_delay_s` from the end of one request to the start of the next
@@ -210,23 +211,26 @@ class PoliteClient:
         self._max_bytes = int(cfg.max_response_mb * _MB)
         self._sem = asyncio.Semaphore(cfg.concurrency)
         self._hosts: dict[str, _Host] = {}
-        self._client = httpx.AsyncClient(
-            headers={
-                "User-Agent": self.user_agent,
-                "Accept": _DEFAULT_ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
-            },
-            timeout=httpx.Timeout(cfg.timeout_s),
-            follow_redirects=False,
-            transport=PerOriginTransport(max_pools=2 * cfg.concurrency + 2),
-            trust_env=False,  # no proxies from the environment: requests go where the URL says
-        )
+        # Requests go straight to the transport: redirects, retries and politeness are handled
+        # here, so httpx.AsyncClient's layers (auth, redirect and hook plumbing, a cookie pass on
+        # every response) would only cost CPU. No proxies from the environment: requests go
+        # where the URL says. What the client did that matters is kept: its headers, its
+        # timeouts and its cookie jar.
+        self._transport = PerOriginTransport(max_pools=2 * cfg.concurrency + 2)
+        self._headers = httpx.Headers({
+            "Connection": "keep-alive",
+            "User-Agent": self.user_agent,
+            "Accept": _DEFAULT_ACCEPT,
+            "Accept-Encoding": "gzip, deflate",
+            "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+        })
+        self._timeout = httpx.Timeout(cfg.timeout_s).as_dict()
+        self._cookies = httpx.Cookies()
 
     # ---------------------------------------------------------------- lifecycle
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> PoliteClient:
         return self
@@ -500,7 +504,7 @@ class PoliteClient:
             resp: httpx.Response | None = None
             try:
                 async with asyncio.timeout(cfg.timeout_s * 5):
-                    async with self._client.stream(method, url, headers=headers, data=data) as resp:
+                    async with self._send(method, url, headers, data) as resp:
                         att.status = resp.status_code
                         att.headers = {k.lower(): v for k, v in resp.headers.items()}
                         self.stats.status_counts[resp.status_code] += 1
@@ -534,6 +538,32 @@ class PoliteClient:
                 att.error, att.content = f"响应无法读取：{type(exc).__name__}", None
             self.stats.bytes_received += att.bytes
             return att
+
+    @asynccontextmanager
+    async def _send(self, method: str, url: str, headers: dict[str, str],
+                    data: Mapping[str, str] | None) -> AsyncIterator[httpx.Response]:
+        """One request, its response open (body unread) inside the block."""
+        if headers:
+            merged = self._headers.copy()
+            merged.update(headers)
+        else:
+            merged = self._headers
+        request = httpx.Request(method, url, headers=merged, cookies=self._cookies or None, data=data,
+                                extensions={"timeout": self._timeout})
+        resp = await self._transport.handle_async_request(request)
+        try:
+            resp.request = request
+            if "set-cookie" in resp.headers:
+                self._cookies.extract_cookies(resp)
+            if resp.status_code in _REDIRECTS and "location" in resp.headers:
+                # httpx.AsyncClient refused a Location it cannot parse as a URL, as a protocol error.
+                try:
+                    httpx.URL(resp.headers["location"])
+                except httpx.InvalidURL as exc:
+                    raise httpx.RemoteProtocolError(f"Invalid URL in location header: {exc}.") from None
+            yield resp
+        finally:
+            await resp.aclose()
 
     async def _read_body(self, resp: httpx.Response, max_bytes: int, truncate: bool) -> bytes:
         declared = resp.headers.get("content-length")
