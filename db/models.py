@@ -11,7 +11,7 @@ Any change here needs a new revision in ``db/migrations/versions`` —
 
 # No `from __future__ import annotations`: SQLModel resolves relationship annotations at class creation.
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -299,6 +299,9 @@ class Subscriber(SQLModel, table=True):
     mode: str = Field(default="immediate", sa_type=sa.String(16))
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # Quiet hours, Beijing time (the span may cross midnight): immediate alerts wait until it ends.
+    quiet_from: time | None = Field(default=None, sa_type=sa.Time)
+    quiet_until: time | None = Field(default=None, sa_type=sa.Time)
 
 
 class Alert(SQLModel, table=True):

@@ -248,7 +248,7 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
         before = inspect(eng).get_table_names()
         upgrade(db_url)
         upgrade(eng)  # an engine works as well as a URL
-        assert current_revision(eng) == head == "0006"
+        assert current_revision(eng) == head == "0007"
         assert inspect(eng).get_table_names() == before
         assert schema_diff(eng) == []
     finally:
@@ -277,7 +277,7 @@ def test_alembic_command_line_from_another_directory(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert current_revision(url) == "0006"
+    assert current_revision(url) == "0007"
     assert list(workdir.iterdir()) == []
 
 
