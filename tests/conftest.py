@@ -1,5 +1,6 @@
 """Shared fixtures: where the shared corpus lives, the seeds as (text, expected) pairs, and a
-migrated SQLite store."""
+migrated store per test (SQLite, or PostgreSQL when XXGK_TEST_DATABASE_URL names a server: see
+tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import make_engine, upgrade
+from databases import drop_database, drop_template, new_database_url
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("XXGK_SHARED", REPO.parent / "shared"))
@@ -38,11 +40,19 @@ def assert_matches(expected, got, path: str = "") -> None:
         assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
 
 
-# ---- a migrated SQLite store per test (test_db, test_registry, test_compliance) ----
+# ---- a migrated store per test (test_db, test_registry, test_compliance) ----
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'xxgk.db'}"
+def db_url(tmp_path: Path) -> Iterator[str]:
+    url = new_database_url(tmp_path)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_template() -> Iterator[None]:
+    yield
+    drop_template()
 
 
 @pytest.fixture

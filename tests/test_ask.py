@@ -23,6 +23,7 @@ from bot.ask.render import range_line
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
+from databases import drop_database, new_database_url
 from db.engine import make_engine, session, upgrade
 from store_builders import BALANCE, crawled, report, save
 from xxgk.config import DeadlinesConfig
@@ -80,11 +81,12 @@ def build_store(engine: Engine) -> Engine:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One store for the module: the engine only reads."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('ask') / 'xxgk.db'}"
+    url = new_database_url(tmp_path_factory.mktemp("ask"))
     upgrade(url)
     engine = make_engine(url)
     yield build_store(engine)
     engine.dispose()
+    drop_database(url)
 
 
 @pytest.fixture
@@ -397,14 +399,15 @@ def test_json(conn: Connection) -> None:
 # ---- the command line ------------------------------------------------------------------------------
 
 
-def xxgk(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XXGK_DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+def xxgk(*args: str, db: tuple[str, Path]) -> subprocess.CompletedProcess[str]:
+    url, cwd = db
+    env = {**os.environ, "XXGK_DATABASE_URL": url, "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "xxgk.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=db.parent, timeout=120)
+                          cwd=cwd, timeout=120)
 
 
-def test_the_command_line(store: Engine) -> None:
-    db = Path(store.url.database)  # type: ignore[arg-type]
+def test_the_command_line(store: Engine, tmp_path: Path) -> None:
+    db = (store.url.render_as_string(hide_password=False), tmp_path)
     store.dispose()
     out = xxgk("ask", "去年哪些单位收到了申请", "--today", "2022-06-01", db=db)
     assert out.returncode == 0, out.stderr

@@ -31,6 +31,7 @@ from bot.ratelimit import UserRateLimiter, Verdict
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
+from databases import copy_database, drop_database, new_database_url
 from db.engine import make_engine, session, upgrade
 from db.models import BotUser, FindingEvent, TrackedFinding
 from fake_telegram import BOT_USER, TOKEN, Call, FakeTelegram, group, html_to_text, user
@@ -93,32 +94,30 @@ def build_store(engine: Engine) -> Engine:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The store, built once for the module."""
-    path = tmp_path_factory.mktemp("bot-store") / "xxgk.db"
-    url = f"sqlite:///{path}"
+    url = new_database_url(tmp_path_factory.mktemp("bot-store"))
     upgrade(url)
     engine = make_engine(url)
     build_store(engine)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the file itself
     engine.dispose()
-    return path
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture
-def store(template: Path, tmp_path: Path) -> Iterator[Engine]:
+def store(template: str, tmp_path: Path) -> Iterator[Engine]:
     """A copy of the store per test: some tests approve users and acknowledge findings."""
-    path = tmp_path / "xxgk.db"
-    path.write_bytes(template.read_bytes())
-    engine = make_engine(f"sqlite:///{path}")
+    url = copy_database(template, tmp_path)
+    engine = make_engine(url)
     yield engine
     engine.dispose()
+    drop_database(url)
 
 
 def settings(engine: Engine, **bot: Any) -> Settings:
     config = {"token": TOKEN, "admins": [ADMIN["id"]], "page_size": 2, "user_rate_per_minute": 20, **bot}
-    return Settings(database_url=str(engine.url), bot=BotConfig(**config))
+    return Settings(database_url=engine.url.render_as_string(hide_password=False), bot=BotConfig(**config))
 
 
 # ---- the harness ---------------------------------------------------------------------------------
