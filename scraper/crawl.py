@@ -15,7 +15,7 @@ from typing import Any
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -26,6 +26,8 @@ from db.engine import session
 from scraper.article_job import ArticleJob, process_article, start_of
 from scraper.http import FetchResult, PoliteClient, host_key
 from scraper.listing import ListEntry, ListingError, iter_entries
+from scraper.platforms import jcms, trs
+from scraper.platforms.common import to_text
 from scraper.recognize import is_report_title, report_year
 from scraper.store_job import DocumentJob, JobOutcome, store_document
 from xxgk.config import CrawlerConfig, SiteConfig
@@ -61,6 +63,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_ACCEPT_JSON = ("application/json", "text/javascript", "*/*;q=0.5")
+# Bytes on a list page that may call for more than its links: a TRS document search, jcms units.
+_API_MARKERS = (b"trsapi", b"listModel", b"/module/", b"vc_xxgkarea", b"<datastore>", b"/col/col")
+_CST = timezone(timedelta(hours=8))
+# The jcms annual-report module is asked for report years from this one on unless --since says
+# otherwise: reports under the 2019 revision of the regulation, whose tables the checks read.
+MODULE_FIRST_YEAR = 2019
+MODULE_MAX_UNITS = 50  # unit codes asked per site: a portal links many units, each costs a request a year
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 _FLUSH_SITES = 50  # finished sites written per transaction
 
 
@@ -93,6 +110,9 @@ class _SiteCrawl:
     state: crawlstate.SiteState
     result: SiteResult
     updates: list[crawlstate.UrlUpdate] = field(default_factory=list)
+    # Article pages already fetched while listing (the jcms annual-report module's answers):
+    # the article step takes them from here instead of fetching them again.
+    prefetched: dict[str, FetchResult] = field(default_factory=dict)
 
 
 class Crawler:
@@ -182,7 +202,7 @@ class Crawler:
     async def _crawl_site(self, client: PoliteClient, crawl: _SiteCrawl, since: int | None) -> None:
         site, state, result = crawl.site, crawl.state, crawl.result
         try:
-            entries, listed = await self._list(client, crawl)
+            entries, listed = await self._list(client, crawl, since)
             # Known articles an unchanged list no longer shows us are revisited (conditional GET)
             # once their last check is older than recheck_after_days, to notice later edits.
             # A page never read completely (it failed last time) is always due.
@@ -220,10 +240,17 @@ class Crawler:
             result.errors.append(f"抓取中断：{type(exc).__name__}: {exc}")
             result.status = "failed"
 
-    async def _list(self, client: PoliteClient, crawl: _SiteCrawl) -> tuple[dict[str, ListEntry], bool]:
-        """Entries of all list URLs (conditional GETs), and whether any list could be read."""
+    async def _list(self, client: PoliteClient, crawl: _SiteCrawl,
+                    since: int | None = None) -> tuple[dict[str, ListEntry], bool]:
+        """Entries of all list URLs (conditional GETs), and whether any list could be read.
+
+        Beyond the pages `iter_entries` walks: a TRS "动静结合" list's later pages come from the
+        site's document search, and a jcms site's annual-report module is asked for the reports
+        of the units it names (see `_trs_search` and `_annual_report_module`)."""
         seen: dict[str, ListEntry] = {}
         listed = False
+        hints = crawl.site.hints
+        units: dict[str, str] = {}  # unit code -> origin of its annual-report module
 
         def on_fetch(res: FetchResult) -> None:
             self._count(res, crawl.result)
@@ -234,17 +261,120 @@ class Crawler:
 
         for list_url in crawl.site.list_urls:
             errors: list[str] = []
+            first: list[FetchResult] = []  # the list's first page, as fetched
+
+            def on_list_fetch(res: FetchResult, first: list[FetchResult] = first) -> None:
+                if not first:
+                    first.append(res)
+                on_fetch(res)
+
             try:
-                async for entry in iter_entries(client, list_url, crawl.site.hints,
+                async for entry in iter_entries(client, list_url, hints,
                                                 max_pages=self.cfg.max_list_pages,
-                                                validators=crawl.state.validators, on_fetch=on_fetch,
+                                                validators=crawl.state.validators, on_fetch=on_list_fetch,
                                                 errors=errors):
                     seen.setdefault(entry.url, entry)
                 listed = True
             except ListingError as exc:
                 crawl.result.errors.append(f"{list_url}：{exc}")
             crawl.result.errors.extend(errors)
+            page = first[0] if first else None
+            if page is None or page.error is not None or page.not_modified or page.content is None:
+                continue  # unchanged (304) or unread: its search pages and links are as before
+            if not any(marker in page.content for marker in _API_MARKERS):
+                continue  # most pages: no need to decode them again
+            text = to_text(page.content, page.content_type)
+            query = trs.parse_list_api(text, page.final_url)
+            if query is not None:
+                await self._trs_search(client, crawl, query, seen)
+            if hints.platform in (None, "jcms") and (jcms.is_jcms(text) or "/module/xxgk/" in text
+                                                     or "vc_xxgkarea=" in text):
+                for code in jcms.unit_codes(text):
+                    units.setdefault(code, _origin(page.final_url))
+
+        if crawl.site.list_urls:
+            for code in hints.unit_codes:
+                units.setdefault(code, _origin(crawl.site.list_urls[0]))
+        # Module pages the lists link to, and the units asked before: the codes are in the URLs.
+        for url in [*seen, *crawl.state.urls]:
+            known = jcms.module_year(url) if jcms.MODULE_PATH in url else None
+            if known is not None:
+                units.setdefault(known[0], _origin(url))
+        if units:
+            await self._annual_report_module(client, crawl, dict(list(units.items())[:MODULE_MAX_UNITS]),
+                                             since, seen)
         return seen, listed
+
+    async def _trs_search(self, client: PoliteClient, crawl: _SiteCrawl, query: trs.TrsApiQuery,
+                          seen: dict[str, ListEntry]) -> None:
+        """The pages of a "动静结合" list after the static ones, from the site's document search
+        (POSTs: no validators; asked only when the static page changed). Stops at the page
+        count, at an empty page or one with nothing new, or at max_list_pages."""
+        pages = query.page_count
+        page = query.first_api_page
+        budget = max(0, self.cfg.max_list_pages - query.static_pages)
+        while budget > 0 and (pages is None or page <= pages):
+            url, form = trs.api_request(query, page)
+            res = await client.fetch(url, method="POST", data=form, accept_types=_ACCEPT_JSON)
+            self._count(res, crawl.result)
+            budget -= 1
+            if not res.ok or res.content is None:
+                crawl.result.errors.append(f"{url}（第 {page} 页）：列表接口请求失败：{res.error or f'HTTP {res.status}'}")
+                return
+            entries, page_count = trs.parse_api(to_text(res.content, res.content_type), res.final_url)
+            if page_count is not None:
+                pages = page_count
+            new = [e for e in entries if e.url not in seen]
+            for entry in new:
+                seen[entry.url] = entry
+            if not new:
+                return
+            page += 1
+
+    async def _annual_report_module(self, client: PoliteClient, crawl: _SiteCrawl, units: dict[str, str],
+                                    since: int | None, seen: dict[str, ListEntry]) -> None:
+        """Ask a jcms site's annual-report module for each unit's report of each year from
+        `since` (else MODULE_FIRST_YEAR) to last year (a report on year Y appears in Y+1).
+
+        A year is asked again only while its report may still appear: the last year, until the
+        report is there; an older year once (a report found is then revisited like any known
+        article, when due). The answer is read as a report page (then handed to the article step
+        without a second download), a page linking to reports (their links become entries), or
+        no report (remembered like a list page, for conditional requests; a 404 is not an error)."""
+        latest = datetime.now(_CST).year - 1
+        first = since if since is not None else MODULE_FIRST_YEAR
+        state = crawl.state
+        for code, origin in units.items():
+            for year in range(first, latest + 1):
+                url = jcms.annual_report_url(origin, code, year)
+                if url in seen or url in state.report_urls or url in crawl.prefetched:
+                    continue
+                if not client.is_allowed(url):
+                    continue
+                prior = state.urls.get(url)
+                if prior is not None and year < latest:
+                    continue
+                res = await client.fetch(url, etag=prior.etag if prior else None,
+                                         last_modified=prior.last_modified if prior else None)
+                self._count(res, crawl.result)
+                if res.not_modified:
+                    continue
+                if res.error is not None or res.content is None or res.status is None or res.status >= 300:
+                    if res.status is not None and 400 <= res.status < 500:  # no such report page
+                        crawl.updates.append(crawlstate.UrlUpdate(url, "list", res.status, None, None, None))
+                    else:
+                        crawl.result.errors.append(f"{url}：{res.error or f'HTTP {res.status}'}")
+                    continue
+                answer = jcms.parse_annual_report(to_text(res.content, res.content_type), res.final_url, year)
+                entry = ListEntry(answer.title, url, answer.published)
+                if answer.report and self._wanted(entry, since):
+                    seen[url] = entry
+                    crawl.prefetched[url] = res
+                    continue
+                crawl.updates.append(crawlstate.UrlUpdate(
+                    url, "list", res.status, res.etag, res.last_modified, _sha256(res.content)))
+                for entry in answer.links:
+                    seen.setdefault(entry.url, entry)
 
     @staticmethod
     def _wanted(entry: ListEntry, since: int | None) -> bool:
@@ -268,9 +398,11 @@ class Crawler:
         """A conditional GET, remembered for the end of the crawl. Returns the result, what was
         known of the URL before, and the content hash when new content arrived (else None)."""
         prior = crawl.state.urls.get(url)
-        res = await client.fetch(url, etag=prior.etag if prior else None,
-                                 last_modified=prior.last_modified if prior else None)
-        self._count(res, crawl.result)
+        res = crawl.prefetched.pop(url, None)  # fetched (and counted) while listing
+        if res is None:
+            res = await client.fetch(url, etag=prior.etag if prior else None,
+                                     last_modified=prior.last_modified if prior else None)
+            self._count(res, crawl.result)
         if res.error:
             crawl.result.errors.append(f"{url}：{res.error}")
             crawl.updates.append(crawlstate.UrlUpdate(

@@ -65,7 +65,7 @@ def get(srv, client, site, path: str, **kw) -> httpx.Response:
 
 def test_ground_truth_covers_years_templates_and_formats():
     sites = default_sites()
-    assert [s.platform for s in sites] == ["trs", "jcms", "gkmlpt", "plain"]
+    assert [s.platform for s in sites] == ["trs", "jcms", "gkmlpt", "plain", "trs"]
     for site in sites:
         years = {r.year for r in site.reports}
         assert len(years) >= 3, site.name
@@ -102,8 +102,10 @@ def test_sites_config_entries(srv):
     entries = sites_config(srv)
     assert [e["name"] for e in entries] == [s.name for s in srv.sites]
     for entry, site in zip(entries, srv.sites):
-        assert set(entry) == {"name", "agency", "region_code", "region_name", "level", "list_urls"}
+        keys = {"name", "agency", "region_code", "region_name", "level", "list_urls"}
+        assert set(entry) == (keys | {"hints"} if site.hints else keys)
         assert entry["list_urls"][0].startswith(srv.base_url(site.name))
+    assert [e["hints"] for e in entries if "hints" in e] == [{"unit_codes": [J.LT_CODE]}]  # jcms: a unit no page names
     try:
         from xxgk.config import SiteConfig
     except ImportError:  # the config model is someone else's work in progress
@@ -156,6 +158,61 @@ def test_trs_articles_dates_and_charsets(srv, client):
         check_document(read_bytes(decoy.content, site.decoys[0]))
 
 
+# ---- TRS "动静结合": static first page, the rest through the document search ----------------
+
+
+def _search(srv, client, site, page: int, **override) -> dict:
+    form = {"channelid": T.SEARCH_ID, "classsql": f"chnlid={T.FGJ_CHANNEL}", "sortfield": "-docorderpri,-docreltime",
+            "page": str(page), "prepage": "10", **override}  # fmt: skip
+    r = client.post(srv.url(site.name, T.SEARCH_PATH), data=form)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    return r.json()
+
+
+def test_trs_search_site_static_page_declares_the_search(srv, client):
+    site = srv.site("lianjiang-fgj-trs")
+    assert site.list_paths == [T.FGJ_COLUMN + "index.htm"]
+    page = get(srv, client, site, T.FGJ_COLUMN + "index.htm")
+    text = page.content.decode("utf-8")
+    assert '<meta charset="utf-8"' in text and "createPageHTML" not in text
+    assert 'require(["list2.trsapi", "tools"]' in text and 'quickMode: "动静结合"' in text
+    assert "maxStaticIndex: 1," in text and f"searchId: {T.SEARCH_ID}," in text
+    assert "channelid: SiteInfo.searchId," in text and f'classsql: "" || "chnlid={T.FGJ_CHANNEL}",' in text
+    assert "recordCount: '25'," in text and "prepage: 10," in text
+    rows = re.findall(r'<a href="(\./[^"]+)" target="_blank" title="([^"]+)">', text)
+    assert len(rows) == 10
+    static = {T.FGJ_COLUMN + href[2:] for href, _ in rows}
+    assert {r.url for r in site.reports} & static == {site.report(2023).url}  # 2019–2022: only the search
+    assert 'ms-attr-href="el.chnldocurl"' in text  # the template the script fills, no href to follow
+
+
+def test_trs_search_pages_json(srv, client):
+    site = srv.site("lianjiang-fgj-trs")
+    pages = [_search(srv, client, site, n) for n in (1, 2, 3, 4)]
+    assert [len(p["data"]) for p in pages] == [10, 10, 5, 0] and {p["pageCount"] for p in pages} == {3}
+    rows = [row for p in pages for row in p["data"]]
+    base = srv.base_url(site.name)
+    urls = [row["chnldocurl"] for row in rows]
+    assert len(set(urls)) == 25 and all(u.startswith(base + T.FGJ_COLUMN) for u in urls)
+    assert rows[0]["doctitle"].endswith("政府信息公开指南")  # pinned (docorderpri) first, then newest first
+    days = [row["docreltime"][:10] for row in rows[1:]]
+    assert days == sorted(days, reverse=True)
+    for r in site.reports:
+        row = next(row for row in rows if row["chnldocurl"] == base + r.url)
+        assert row["doctitle"] == r.title and row["docreltime"].startswith(f"{r.published:%Y-%m-%d %H:%M}")
+    moved = site.report(2020)
+    assert "t20210129_" in moved.url and moved.published_date == dt.date(2021, 1, 26)
+    # the page size follows prepage; another channel or column finds nothing; GET works as well
+    assert len(_search(srv, client, site, 1, prepage="25")["data"]) == 25
+    assert _search(srv, client, site, 1, channelid="1")["data"] == []
+    assert _search(srv, client, site, 1, classsql="chnlid=1813")["data"] == []
+    got = client.get(srv.url(site.name, T.SEARCH_PATH), params={"channelid": T.SEARCH_ID, "page": "3",
+                                                                "classsql": f"chnlid={T.FGJ_CHANNEL}"}).json()
+    assert [row["chnldocurl"] for row in got["data"]] == urls[20:]
+    article = get(srv, client, site, moved.url).content.decode("utf-8")
+    assert "时间：2021-01-26 09:40" in article and "来源：连江县发展和改革局" in article
+
+
 # ---- jcms -----------------------------------------------------------------------------------
 
 FORM = {"col": "1", "appid": "1", "webid": J.WEBID, "path": "/", "columnid": J.COLUMN_ID, "sourceContentType": "1",
@@ -195,8 +252,10 @@ def test_jcms_dataproxy_pages_records(srv, client):
     assert total2 == total and len(rest) == total - 45
     hrefs = [h for h, _, _ in first + rest]
     assert len(set(hrefs)) == total
-    assert {r.url for r in site.reports} <= set(hrefs)
-    assert {r.url for r in site.reports} - {h for h, _, _ in first}, "some report must need the second request"
+    listed = {r.url for r in site.reports if r.list_date is not None}
+    assert listed <= set(hrefs)
+    assert not {r.url for r in site.reports if r.list_date is None} & set(hrefs)  # module-only: in no list
+    assert listed - {h for h, _, _ in first}, "some report must need the second request"
     assert all(re.fullmatch(r"/art/\d{4}/[1-9]\d?/[1-9]\d?/art_\d+_\d+\.html", h) or h.startswith(J.MODULE)
                for h in hrefs)  # fmt: skip
     dates = [d for _, _, d in first + rest]
@@ -240,11 +299,37 @@ def test_jcms_articles_attachments_and_module(srv, client):
         assert "attachment" in head.headers["content-disposition"]
         assert get(srv, client, site, r.document).content.startswith(magic[r.fmt])
     module = [r for r in site.reports if r.url.startswith(J.MODULE)]
-    assert len(module) == 2 and all("fbtime=2022" in r.url for r in module)
+    zjj, zbs, lt = "宁波市镇海区住房和城乡建设局", "宁波市镇海区招宝山街道办事处", "宁波市镇海区骆驼街道办事处"
+    assert sorted((r.agency, r.year, r.list_date is not None) for r in module) == sorted([
+        (zjj, 2021, False), (zjj, 2022, True), (zjj, 2023, False), (zbs, 2022, True), (lt, 2022, False),
+        (lt, 2023, False)])
     area = re.search(r"area=(\w+)", module[0].url).group(1)
     swapped = get(srv, client, site, f"{J.MODULE}?fbtime=2022&area={area}").text
     assert module[0].title in swapped and "发布时间：2023-01-16" in swapped
     assert "未查询到" in get(srv, client, site, f"{J.MODULE}?area={area}&fbtime=2019").text
+
+
+def test_jcms_module_units_links_and_hints(srv, client):
+    site = site_of(srv, "jcms")
+    column = get(srv, client, site, J.COLUMN).text
+    # the column page names the units' codes the way jcms portals do; the hinted one it does not
+    for code in (J.ZJJ_CODE, J.ZBS_CODE, J.EDU_CODE):
+        assert f"/index.html?vc_xxgkarea={code}" in column
+    assert J.LT_CODE not in column and site.hints == {"unit_codes": [J.LT_CODE]}
+    hinted = get(srv, client, site, f"{J.MODULE}?area={J.LT_CODE}&fbtime=2023")
+    assert hinted.status_code == 200 and "骆驼街道办事处2023年度" in hinted.text
+    assert hinted.headers["etag"] and hinted.headers["last-modified"]
+    # 招宝山街道 2023: the module links to the report, an article no list shows
+    report = site.report(2023, "宁波市镇海区招宝山街道办事处")
+    linking = get(srv, client, site, f"{J.MODULE}?area={J.ZBS_CODE}&fbtime=2023").text
+    assert f'href="{report.url}"' in linking and "<table" not in linking
+    assert report.url.startswith("/art/") and report.list_date is None
+    # no report for the year: the "not found" page, conditional like any page
+    none = get(srv, client, site, f"{J.MODULE}?area={J.EDU_CODE}&fbtime=2023")
+    assert "未查询到" in none.text
+    again = get(srv, client, site, f"{J.MODULE}?area={J.EDU_CODE}&fbtime=2023",
+                headers={"If-None-Match": none.headers["etag"]})
+    assert again.status_code == 304
 
 
 # ---- gkmlpt ---------------------------------------------------------------------------------
@@ -429,15 +514,15 @@ def _check(srv, client, report):
 
 
 def _readback_cases():
-    return [(s.platform, r.year, r.agency) for s in default_sites() for r in s.reports if r.fmt != "doc"]
+    return [(s.name, r.year, r.agency) for s in default_sites() for r in s.reports if r.fmt != "doc"]
 
 
-@pytest.mark.parametrize("platform,year,agency", _readback_cases())
-def test_report_reads_back(srv, client, platform, year, agency):
+@pytest.mark.parametrize("name,year,agency", _readback_cases())
+def test_report_reads_back(srv, client, name, year, agency):
     srv.reset_faults()
     srv.slow_delay = 0.01
     try:
-        _check(srv, client, site_of(srv, platform).report(year, agency))
+        _check(srv, client, srv.site(name).report(year, agency))
     finally:
         srv.slow_delay = SLOW
         srv.reset_faults()

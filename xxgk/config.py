@@ -25,13 +25,27 @@ class ChecksConfig(BaseModel):
 
 
 class SiteHints(BaseModel):
-    """Only where discovery fails: name the platform, or a CSS selector for report links."""
+    """Only where discovery fails: name the platform, or a CSS selector for report links, or the
+    unit codes of a jcms site's annual-report module."""
 
     model_config = {"extra": "forbid"}
 
     platform: Literal["trs", "jcms", "gkmlpt", "plain"] | None = None
     link_selector: str | None = None  # CSS selector for the <a> elements of report links on list pages
     body_selector: str | None = None  # CSS selector of the article body
+    # Hanweb jcms: units (area codes, usually the 统一社会信用代码) whose reports are asked of the
+    # annual-report module /module/xxgk/xxgkAnnualReport.jsp?area=<code>&fbtime=<year>, one request
+    # per year. Codes linked from the site's list pages are found without this.
+    unit_codes: list[str] = Field(default_factory=list)
+
+    @field_validator("unit_codes")
+    @classmethod
+    def _unit_codes(cls, value: list[str]) -> list[str]:
+        codes = [code.strip() for code in value]
+        for code in codes:
+            if not code or len(code) > 40 or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in code):
+                raise ValueError(f"单位代码“{code}”无效：应为字母、数字或连字符（如统一社会信用代码 11370826004323472M）")
+        return list(dict.fromkeys(codes))
 
 
 class SiteConfig(BaseModel):

@@ -6,7 +6,7 @@
         config = sites_config(srv)     # [[sites]] entries for the running server
         ...
 
-Four realistic sites (TRS, Hanweb jcms, gkmlpt, plain) with several years of reports, their
+Five realistic sites (TRS, Hanweb jcms, gkmlpt, plain, a TRS "动静结合" column) with several years of reports, their
 ground truth (`Site.reports`: URL, agency, year, publication date, format, data) and the
 hazards a crawler must survive (`Site.fault_urls`); `many_sites(n)` for the benchmark.
 """
@@ -15,23 +15,26 @@ from __future__ import annotations
 
 from .model import CST, FailTimes, Huge, ListEntry, Page, RateLimited, Redirect, ReportTruth, Site, Slow
 from .server import DemoServer, LoggedRequest, check_loopback, loopback_addresses
-from .sites import default_sites, gkmlpt_site, jcms_site, many_sites, plain_site, trs_site
+from .sites import default_sites, gkmlpt_site, jcms_site, many_sites, plain_site, trs_search_site, trs_site
 
 
 def sites_config(srv: DemoServer, sites: list[Site] | None = None) -> list[dict]:
     """The `[[sites]]` config entries (name, agency or "portal", region_code, region_name,
-    level, list_urls) for the sites of a running server."""
+    level, list_urls, and hints for a site that needs them) for the sites of a running server."""
     out = []
     for site in sites if sites is not None else srv.sites:
         base = srv.base_url(site.name)
-        out.append({
+        entry = {
             "name": site.name,
             "agency": site.agency,
             "region_code": site.region_code,
             "region_name": site.region_name,
             "level": site.level,
             "list_urls": [base + path for path in site.list_paths],
-        })  # fmt: skip
+        }  # fmt: skip
+        if site.hints:
+            entry["hints"] = dict(site.hints)
+        out.append(entry)
     return out
 
 
@@ -56,5 +59,6 @@ __all__ = [
     "many_sites",
     "plain_site",
     "sites_config",
+    "trs_search_site",
     "trs_site",
 ]

@@ -21,16 +21,25 @@ from pathlib import Path
 from . import DemoServer, default_sites, many_sites, sites_config
 
 
+def _toml_value(value) -> str:
+    if isinstance(value, list):
+        return f"[{', '.join(json.dumps(v, ensure_ascii=False) for v in value)}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def to_toml(entries: list[dict]) -> str:
-    """`[[sites]]` tables for flat entries of strings and lists of strings."""
+    """`[[sites]]` tables for entries of strings and lists of strings, a dict value (the
+    hints) as the site's sub-table."""
     lines = []
     for entry in entries:
         lines.append("[[sites]]")
+        tables = {k: v for k, v in entry.items() if isinstance(v, dict)}
         for key, value in entry.items():
-            if isinstance(value, list):
-                lines.append(f"{key} = [{', '.join(json.dumps(v, ensure_ascii=False) for v in value)}]")
-            else:
-                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            if key not in tables:
+                lines.append(f"{key} = {_toml_value(value)}")
+        for key, table in tables.items():
+            lines.append(f"[sites.{key}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
         lines.append("")
     return "\n".join(lines)
 

@@ -119,15 +119,18 @@ class Builder:
         entry_kind: str | None = None,
         pinned: bool = False,
         truth: dict[str, Any] | None = None,
+        listed: bool = True,
     ) -> ReportTruth | None:
-        """Add the item's pages, its list row and (for reports) its ground truth."""
+        """Add the item's pages, its list row (unless not `listed`: a page no list shows, found
+        another way) and (for reports) its ground truth."""
         if item.spec is not None:
             item.spec = with_published(item.spec, item.published, item.spec.title)
         self.items[item.url] = item
         site.pages.update(self.pages_for(site, item))
         day = list_date or item.published.date()
         kind = entry_kind or ("other" if item.kind == "notice" else "report")
-        site.entries.append(ListEntry(list_title or item.title, item.url, day, kind, pinned))  # type: ignore[arg-type]
+        if listed:
+            site.entries.append(ListEntry(list_title or item.title, item.url, day, kind, pinned))  # type: ignore[arg-type]
         if item.kind == "notice" or item.spec is None or truth is None:
             return None
         spec = item.spec
@@ -145,7 +148,7 @@ class Builder:
             document=document,
             spec=spec,
             duplicates=duplicates,
-            list_date=day,
+            list_date=day if listed else None,
             **truth,
         )
         site.reports.append(report)

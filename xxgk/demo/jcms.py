@@ -7,9 +7,15 @@ with `<totalrecord>` and one `<record><![CDATA[<li>…</li>]]></record>` per row
 Articles live at `/art/Y/M/D/art_<columnId>_<id>.html` (month and day not zero-padded) with
 the jcms metadata table (索引号, 发布机构, 成文日期 – which is NOT the publication date) and a
 `发布日期:2023-01-04 14:42` line. Some reports are attachments only (the article body is just
-a link to a .docx, .pdf or .doc); one is inline and also attached as PDF (one report). Two
-department reports are published through the annual-report module
-`/module/xxgk/xxgkAnnualReport.jsp?area=<unit code>&fbtime=2022`.
+a link to a .docx, .pdf or .doc); one is inline and also attached as PDF (one report).
+
+Department and township reports are also published through the annual-report module
+`/module/xxgk/xxgkAnnualReport.jsp?area=<unit code>&fbtime=<year>`: two (2022) are rows of the
+column; the rest only the module shows. The column page's 部门信息公开 box links the units'
+信息公开 columns with their codes (`/col/col…/index.html?vc_xxgkarea=<code>`), as jcms portals
+do; one township's code is linked nowhere (`Site.hints["unit_codes"]` names it). For a unit and
+year the module shows the report page, a page linking to the report (招宝山街道 2023), or a
+"未查询到" page. (What the real module answers is not documented: see scraper.platforms.jcms.)
 """
 
 from __future__ import annotations
@@ -38,6 +44,15 @@ PER_PAGE = 15
 GROUP = 3  # pages per dataproxy request (45 records)
 REGION_CODE = "330211"
 DISTRICT = "宁波市镇海区人民政府"
+
+# xxgk unit codes (统一社会信用代码) of the units the module knows
+ZJJ_CODE = "11330211002948311B"  # 区住建局: linked from the column page
+ZBS_CODE = "11330211MB1890456K"  # 招宝山街道: linked
+EDU_CODE = "11330211002948167Y"  # 区教育局: linked, publishes nothing through the module
+LT_CODE = "11330211MB1890503X"  # 骆驼街道: linked nowhere, a site hint
+# The column page's 部门信息公开 box: (name, column id, unit code)
+_UNIT_LINKS = (("区住建局", "1229565301", ZJJ_CODE), ("区教育局", "1229565302", EDU_CODE),
+               ("招宝山街道", "1229565311", ZBS_CODE))  # fmt: skip
 
 # Short names as the 发布机构 field prints them.
 _SHORT = {
@@ -86,6 +101,14 @@ def _footer() -> str:
     )
 
 
+def _unit_box() -> str:
+    links = "".join(
+        f'<li><a href="/col/col{cid}/index.html?vc_xxgkarea={code}" target="_blank">{name}</a></li>'
+        for name, cid, code in _UNIT_LINKS
+    )
+    return f'<div class="bmxxgk"><h3>部门信息公开</h3><ul>{links}</ul></div>'
+
+
 class JcmsBuilder(Builder):
     platform = "jcms"
 
@@ -125,6 +148,7 @@ class JcmsBuilder(Builder):
 {_header()}
 <div class="w1200 main">
 <div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/col/col1229564301/index.html">政务公开</a> &gt; <span>{COLUMN_NAME}</span></div>
+{_unit_box()}
 <div class="xxgk_list">
 <div id="{UNIT_ID}"><script type="text/xml"><datastore>
 <nextgroup><![CDATA[<a href="{DATAPROXY}?page=1&{_param_string()}"></a>]]></nextgroup>
@@ -265,6 +289,29 @@ $(function () {{
 """
         return html.encode("utf-8")
 
+    def module_link_page(self, title: str, agency: str, day: dt.date, href: str) -> Page:
+        """The module's answer when the report is an article of the site: a page linking to it."""
+        html = f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>{esc(title)}</title>
+<link rel="stylesheet" href="/module/xxgk/css/annualreport.css">
+</head>
+<body>
+<div class="nb_main">
+<div class="nbbt">{esc(title)}</div>
+<div class="nbxx"><span>发布单位：{esc(agency)}</span>　<span>发布时间：{day:%Y-%m-%d}</span></div>
+<div class="nbnr">
+<p>本单位{day.year - 1}年度政府信息公开工作年度报告全文请点击查看：</p>
+<ul><li><a href="{esc(href)}" target="_blank" title="{esc(title)}">{esc(title)}</a></li></ul>
+</div>
+</div>
+</body>
+</html>
+"""
+        return Page(html.encode("utf-8"), charset="utf-8", last_modified=dt.datetime.combine(day, dt.time(9, 0)))
+
     def _module_page(self, item: Item) -> bytes:
         assert item.spec is not None
         html = f"""<!DOCTYPE html>
@@ -390,17 +437,42 @@ def jcms_site(name: str = "zhenhai-jcms") -> Site:
     else:
         site.notes.append("LibreOffice (soffice) not found: the 2019 .doc report of 宁波市镇海区人民政府 is left out")
 
-    # Two department reports through the annual-report module, for one year.
-    for agency, area, when in (
-        ("宁波市镇海区住房和城乡建设局", "11330211002948311B", dt.datetime(2023, 1, 16, 10, 0)),
-        ("宁波市镇海区招宝山街道办事处", "11330211MB1890456K", dt.datetime(2023, 1, 17, 8, 45)),
+    # Department and township reports through the annual-report module: two are rows of the
+    # column, the others only the module shows.
+    for agency, area, year, when, listed in (
+        ("宁波市镇海区住房和城乡建设局", ZJJ_CODE, 2022, dt.datetime(2023, 1, 16, 10, 0), True),
+        ("宁波市镇海区招宝山街道办事处", ZBS_CODE, 2022, dt.datetime(2023, 1, 17, 8, 45), True),
+        ("宁波市镇海区住房和城乡建设局", ZJJ_CODE, 2021, dt.datetime(2022, 1, 19, 10, 20), False),
+        ("宁波市镇海区住房和城乡建设局", ZJJ_CODE, 2023, dt.datetime(2024, 1, 18, 9, 30), False),
+        ("宁波市镇海区骆驼街道办事处", LT_CODE, 2022, dt.datetime(2023, 1, 13, 9, 0), False),
+        ("宁波市镇海区骆驼街道办事处", LT_CODE, 2023, dt.datetime(2024, 1, 16, 14, 20), False),
     ):
-        spec, source, findings = _spec("", agency, 2022, "2021", 3302 + len(agency) * 11)
-        url = f"{MODULE}?area={area}&fbtime=2022"
-        builder.module_pages[(area, "2022")] = url
+        salt = 3302 + len(agency) * 11 + (year - 2022) * 101
+        spec, source, findings = _spec("", agency, year, "2021", salt)
+        url = f"{MODULE}?area={area}&fbtime={year}"
+        builder.module_pages[(area, str(year))] = url
         item = Item(title=spec.title or "", url=url, published=when, spec=spec, opts={"module": True})
-        builder.publish(site, item, truth={"agency": agency, "source": source,
-                                           "notes": "annual-report module page (发布时间 line)"})
+        how = "a row of the column" if listed else ("only the module shows it; the unit's code is a site hint"
+                                                    if area == LT_CODE else "only the module shows it")
+        builder.publish(site, item, listed=listed,
+                        truth={"agency": agency, "source": source,
+                               "notes": f"annual-report module page (发布时间 line); {how}"})
+    # 招宝山街道 2023: the module links to the report, an article of the site no list shows.
+    agency = "宁波市镇海区招宝山街道办事处"
+    when = dt.datetime(2024, 1, 19, 15, 40)
+    spec, source, findings = _spec("", agency, 2023, "2021", 3302 + len(agency) * 11 + 101)
+    linked = art_url(when.date(), 69012)
+    builder.publish(site, Item(title=spec.title or "", url=linked, published=when, spec=spec,
+                               opts={"publisher": _SHORT[agency]}), listed=False,
+                    truth={"agency": agency, "source": source,
+                           "notes": "article no list shows; the annual-report module links to it"})
+    url = f"{MODULE}?area={ZBS_CODE}&fbtime=2023"
+    site.pages[url] = builder.module_link_page(spec.title or "", agency, when.date(), linked)
+    builder.module_pages[(ZBS_CODE, "2023")] = url
+    site.fault_urls["module_only"] = f"{MODULE}?area={ZJJ_CODE}&fbtime=2021"
+    site.fault_urls["module_hint_only"] = f"{MODULE}?area={LT_CODE}&fbtime=2022"
+    site.fault_urls["module_links_report"] = url
+    site.hints["unit_codes"] = [LT_CODE]
     site.fault_urls["pubdate_meta_differs"] = art_url(dt.date(2024, 1, 22), 68820)
     site.fault_urls["inline_and_pdf_duplicate"] = art_url(dt.date(2023, 1, 4), 67985)
     site.fault_urls["no_pubdate_meta"] = art_url(dt.date(2022, 1, 25), 63502)

@@ -229,7 +229,7 @@ class Site:
     """A disclosure site: pages, endpoints, list entries and ground truth.
 
     `list_paths` are the column URLs to configure (a `#fragment` is part of the configured
-    URL, never sent). `fault_urls` names every deliberate hazard: fault name → path or URL.
+    URL, never sent); `hints` the site hints to configure with them. `fault_urls` names every deliberate hazard: fault name → path or URL.
     `decoys` are pages whose titles look like reports but are not. `notes` says what was
     left out (e.g. the .doc attachment when LibreOffice is missing)."""
 
@@ -248,6 +248,9 @@ class Site:
     fault_urls: dict[str, str] = field(default_factory=dict)
     decoys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Site hints a crawler needs to find everything (the `[sites.hints]` of its config), e.g. the
+    # unit codes of a jcms annual-report module that no page links to.
+    hints: dict[str, Any] = field(default_factory=dict)
     builder: Any = field(default=None, repr=False)  # the platform builder (lists, articles)
 
     # ---- lookups ----

@@ -7,18 +7,29 @@ and a visible `来源：… 时间：YYYY-MM-DD HH:MM` line.
 Every page is GBK-encoded: most declare `charset=gb2312` in a meta tag (while using
 characters only GBK has), one list page also says `charset=GBK` in the HTTP header, and the
 2021 report page declares nothing at all.
+
+`trs_search_site()` is a department column of the same portal (县发改局) on the newer 福建
+集约化 template, a "动静结合" list as on 平潭's site: the static `index.htm` shows only the first
+page (`maxStaticIndex: 1`, 10 rows); the page's `list2.trsapi` script pages the rest through the
+site's document search, `POST /fjdzapp/search` (channelid = `SiteInfo.searchId`,
+classsql = `chnlid=<column>`, sortfield, page, prepage) answering JSON
+`{"data": [{"doctitle", "chnldocurl", "docpuburl", "docreltime", …}], "pageCount": N}`. Its
+2019–2022 reports are reachable only through the search. (The search's path and answer follow
+public crawlers of 福建 sites; the module's own request is not documented, see
+scraper.platforms.trs.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 from xxgk.render import ReportSpec, synthetic_spec
 
 from ._base import Builder, Item
 from .content import cms_fragment, encode_page, esc, notice_paragraphs, word_fragment
-from .model import Page, Site
+from .model import Page, Site, fingerprint
 
 COLUMN = "/zwgk/zfxxgk/zfxxgknb/"
 PER_PAGE = 10
@@ -73,15 +84,15 @@ def _footer() -> str:
     )
 
 
-def _site_meta() -> str:
+def _site_meta(column_name: str = COLUMN_NAME) -> str:
     tags = {
         "SiteName": SITE_NAME,
         "SiteDomain": DOMAIN,
         "SiteIDCode": SITE_CODE,
-        "ColumnName": COLUMN_NAME,
+        "ColumnName": column_name,
         "ColumnDescription": "",
         "ColumnKeywords": "",
-        "ColumnType": COLUMN_NAME,
+        "ColumnType": column_name,
     }
     return "\n".join(f'<meta name="{k}" content="{esc(v)}"/>' for k, v in tags.items())
 
@@ -89,9 +100,16 @@ def _site_meta() -> str:
 class TrsBuilder(Builder):
     platform = "trs"
     charset = None  # TRS sends a bare text/html; the pages say gb2312 (or nothing)
+    # The column and who publishes in it (the county government's own column by default).
+    column = COLUMN
+    column_name = COLUMN_NAME
+    channel = CHANNEL
+    source = SOURCE  # the 来源 line
+    author = "县政府办"  # the Author meta
+    encoding = "gbk"
 
     def new_url(self, site: Site, published: dt.datetime) -> str:
-        return f"{COLUMN}{published:%Y%m}/t{published:%Y%m%d}_{self.next_id(90000)}.htm"
+        return f"{self.column}{published:%Y%m}/t{published:%Y%m%d}_{self.next_id(90000)}.htm"
 
     # ---- list pages ----
 
@@ -147,9 +165,8 @@ class TrsBuilder(Builder):
     def _newest(self, site: Site) -> dt.date:
         return max((e.date for e in site.entries), default=dt.date(2020, 1, 1))
 
-    @staticmethod
-    def _relative(href: str) -> str:
-        return "./" + href[len(COLUMN) :] if href.startswith(COLUMN) else href
+    def _relative(self, href: str) -> str:
+        return "./" + href[len(self.column) :] if href.startswith(self.column) else href
 
     # ---- articles ----
 
@@ -157,7 +174,7 @@ class TrsBuilder(Builder):
         docid = item.url.rsplit("_", 1)[-1].split(".")[0]
         stamp = item.published.strftime("%Y-%m-%d %H:%M")
         if item.kind == "notice":
-            content = f'<div class="TRS_Editor">{notice_paragraphs(item.title, SOURCE, item.published.date())}</div>'
+            content = f'<div class="TRS_Editor">{notice_paragraphs(item.title, self.source, item.published.date())}</div>'
             style = ""
         elif item.fmt == "word_html":
             assert item.spec is not None
@@ -168,29 +185,29 @@ class TrsBuilder(Builder):
             content = cms_fragment(item.spec)
             style = ""
         meta = {
-            "SiteName": SITE_NAME, "SiteDomain": DOMAIN, "SiteIDCode": SITE_CODE, "ColumnName": COLUMN_NAME,
-            "ColumnType": COLUMN_NAME, "ArticleTitle": item.title, "PubDate": stamp, "ContentSource": "",
-            "KeyWords": "", "Author": "县政府办", "Desctiption": "", "Image": "",
-            "Url": f"https://{DOMAIN}{item.url}", "Pics": "", "DocId": docid, "ChnlId": CHANNEL, "SiteId": "28",
+            "SiteName": SITE_NAME, "SiteDomain": DOMAIN, "SiteIDCode": SITE_CODE, "ColumnName": self.column_name,
+            "ColumnType": self.column_name, "ArticleTitle": item.title, "PubDate": stamp, "ContentSource": "",
+            "KeyWords": "", "Author": self.author, "Desctiption": "", "Image": "",
+            "Url": f"https://{DOMAIN}{item.url}", "Pics": "", "DocId": docid, "ChnlId": self.channel, "SiteId": "28",
         }  # fmt: skip
         metas = "\n".join(f'<meta name="{k}" content="{esc(v)}"/>' for k, v in meta.items())
-        declare = "" if item.opts.get("no_charset") else _GB2312_META
+        declare = "" if item.opts.get("no_charset") else self._declare()
         html = f"""<!DOCTYPE html>
 <html>
 <head>
 {declare}
 {metas}
-<title>{esc(item.title)}_{COLUMN_NAME}_{SITE_NAME}</title>
+<title>{esc(item.title)}_{self.column_name}_{SITE_NAME}</title>
 <link href="/images/common.css" rel="stylesheet" type="text/css" />
 {style}
 </head>
 <body>
 {_header()}
 <div class="main w1200">
-<div class="position">当前位置： <a href="../../../../">首页</a> &gt; <a href="../../../">政务公开</a> &gt; <a href="../../">政府信息公开</a> &gt; <a href="../">{COLUMN_NAME}</a></div>
+<div class="position">当前位置： <a href="../../../../">首页</a> &gt; <a href="../../../">政务公开</a> &gt; <a href="../../">政府信息公开</a> &gt; <a href="../">{self.column_name}</a></div>
 <div class="article_component">
 <div class="article_title text_align_center">{esc(item.title)}</div>
-<div class="article_info text_align_center"><span>来源：{SOURCE}</span> <span>时间：{stamp}</span> <span>浏览量：<em id="visits"></em></span></div>
+<div class="article_info text_align_center"><span>来源：{self.source}</span> <span>时间：{stamp}</span> <span>浏览量：<em id="visits"></em></span></div>
 <div class="article_content" id="zoom">
 {content}
 </div>
@@ -202,7 +219,10 @@ class TrsBuilder(Builder):
 </body>
 </html>
 """
-        return encode_page(html, "gbk")
+        return encode_page(html, self.encoding)
+
+    def _declare(self) -> str:
+        return _GB2312_META
 
 
 _NOTICES: tuple[tuple[str, dt.date, bool], ...] = (
@@ -276,5 +296,227 @@ def trs_site(name: str = "lianjiang-trs") -> Site:
         )
     site.fault_urls["url_date_differs"] = next(r.url for r in site.reports if r.year == 2022)
     site.fault_urls["gbk_no_charset"] = next(r.url for r in site.reports if r.year == 2021)
+    builder.rebuild_lists(site)
+    return site
+
+
+# ---- a "动静结合" column: static first page, the rest through the document search ------------
+
+SEARCH_PATH = "/fjdzapp/search"
+SEARCH_ID = "200210"  # SiteInfo.searchId: the site's document search channel
+FGJ_COLUMN = "/zwgk/zfxxgk/bmxxgk/xfgj/"
+FGJ_CHANNEL = "4231"
+FGJ_AGENCY = "连江县发展和改革局"
+STATIC_PAGES = 1  # maxStaticIndex
+
+_SITE_INFO = """<script>
+    var SiteInfo = {
+        itpSiteId: 21,    //互动站点ID
+        itp4advice: 41,  //意见征集栏目ID
+        searchId: %s, //默认的文档检索频道的ID
+        defaultPgTemp: "pgBar_lj.html",  //本站点默认的分页模板名
+        siteMsgType: "govSite",
+        initWindowRoot: false,
+        initPageview: true
+    };
+</script>
+<script src="/images/model.min.js"></script>"""
+
+
+class TrsSearchBuilder(TrsBuilder):
+    """A 福建 集约化 column: UTF-8 pages, a static first page and the document search."""
+
+    column = FGJ_COLUMN
+    column_name = "县发改局"
+    channel = FGJ_CHANNEL
+    source = FGJ_AGENCY
+    author = "县发改局"
+    encoding = "utf-8"
+
+    def _declare(self) -> str:
+        return '<meta charset="utf-8" />'
+
+    def list_pages(self, site: Site) -> dict[str, Page]:
+        rows = self.ordered(site)
+        static = rows[: PER_PAGE * STATIC_PAGES]
+        items = "\n".join(
+            f"""<dl>
+<dd class="trt-col-sm-24 slb-trt-col-24 text_align_left">
+<a href="{esc(self._relative(e.href))}" target="_blank" title="{esc(e.title)}">{esc(e.title)}</a>
+</dd>
+<dd class="trt-col-4 trt-col-sm-24 slb-trt-col-24 text_align_left">
+{e.date:%Y-%m-%d}
+</dd>
+</dl>"""
+            for e in static
+        )
+        html = f"""<!DOCTYPE html>
+<html ms-controller="windowRoot">
+<head>
+<meta charset="utf-8" name="viewport" content="width=device-width, initial-scale=1.0, maximum-scale=1.0">
+<meta http-equiv="x-UA-Compatible" content="IE=Edge,Chrome=1" />
+{_site_meta(self.column_name)}
+<meta name="ChnlId" content="{self.channel}">
+<meta name="SiteId" content="28"/>
+<title>{self.column_name}_{SITE_NAME}</title>
+<link rel="stylesheet" type="text/css" href="/images/trt_ui_v2.css">
+</head>
+<body>
+{_header()}
+<div class="main w1200">
+<div class="position">当前位置：<a href="../../../../">首页</a> &gt; <a href="../../../">政务公开</a> &gt; <a href="../../">政府信息公开</a> &gt; <a href="../">部门信息公开</a> &gt; <span>{self.column_name}</span></div>
+<div class="tabs info_tabs" ms-controller="list">
+<div class="tabs_header"><ul><li class="on"><a class="cur_def" href="javascript:;">{self.column_name}</a></li></ul></div>
+<div class="rules_tabs_01 none_sm slb_none rules_tabs_no_bg"><dl><dt class="trt-col-sm-24 slb-trt-col-24">标题</dt><dt class="trt-col-4 trt-col-sm-24 slb-trt-col-24 text_align_left">发布日期</dt></dl></div>
+<div class="rules_tabs_01 rules_tabs_no_bg" ms-visible="showStatic">
+{items}
+</div>
+<div class="rules_tabs_01 rules_tabs_no_bg" ms-visible="!showStatic" style="display: none">
+<div ms-if="list.length==0"><div ms-if="!error" class="loading"></div><div ms-if="error" ms-text="error|html"></div></div>
+<dl ms-if="list.length>0" ms-repeat="list" ms-if-loop="$index<{PER_PAGE}">
+<dd class="trt-col-sm-24 slb-trt-col-24 text_align_left"><a ms-attr-href="el.chnldocurl" ms-attr-title="el.doctitle" ms-text="el.doctitle|html" target="_blank"></a></dd>
+<dd class="trt-col-4 trt-col-sm-24 slb-trt-col-24 text_align_left" ms-text="el.docreltime|date('yyyy-MM-dd')"></dd>
+</dl>
+</div>
+<div class="page_base mar_t_base" ms-controller="list_pagebar" ms-include-src="pgTemp" ms-if="pageCount>0"></div>
+</div>
+</div>
+{_footer()}
+{_SITE_INFO % SEARCH_ID}
+<script>
+    require(["list2.trsapi", "tools"], function(listModel, tools) {{
+        listModel({{
+            quickMode: "动静结合",
+            maxStaticIndex: {STATIC_PAGES},
+            listArgs: {{
+                channelid: SiteInfo.searchId,
+                classsql: "" || "chnlid={self.channel}",
+                sortfield: "-docorderpri,-docreltime"
+            }},
+            pagebar: {{
+                prepage: {PER_PAGE},
+                recordCount: '{len(rows)}',
+                pgTemp: "pgBar_xxgk.html",
+                pgCountMode: "recordCount",
+                displayNum: 2
+            }}
+        }});
+    }});
+</script>
+</body>
+</html>
+"""
+        newest = max((e.date for e in site.entries), default=dt.date(2020, 1, 1))
+        page = Page(html.encode("utf-8"), last_modified=dt.datetime.combine(newest, dt.time(18, 0)))
+        return {self.column + "index.htm": page, self.column: page}
+
+    def search(self, site: Site):
+        """The document search: the column's rows, pinned first then newest, one page of
+        `prepage` records per request; another channel or column gives no rows."""
+
+        def answer(method: str, query: dict[str, str], form: dict[str, str], base: str) -> Page | None:
+            params = {**query, **form}
+            ok = (params.get("channelid") == SEARCH_ID
+                  and params.get("classsql", "").replace(" ", "") == f"chnlid={self.channel}")  # fmt: skip
+            rows = self.ordered(site) if ok else []
+            prepage = max(1, min(_int(params.get("prepage"), PER_PAGE), 500))
+            page = max(1, _int(params.get("page"), 1))
+            chosen = rows[(page - 1) * prepage : page * prepage]
+            data = []
+            for e in chosen:
+                item = self.items.get(e.href)
+                when = item.published if item is not None else dt.datetime.combine(e.date, dt.time(9, 0))
+                when = dt.datetime.combine(e.date, when.time())  # docreltime: the list's date
+                url = base + e.href
+                docid = e.href.rsplit("_", 1)[-1].split(".")[0]
+                data.append({
+                    "docid": int(docid) if docid.isdigit() else 0, "doctitle": e.title, "chnldocurl": url,
+                    "docpuburl": url, "docreltime": f"{when:%Y-%m-%d %H:%M:%S}", "chnlid": int(self.channel),
+                    "docsourcename": self.source, "fileno": "", "idxid": "",
+                })  # fmt: skip
+            body = {"data": data, "pageCount": math.ceil(len(rows) / prepage), "page": page, "prepage": prepage}
+            newest = max((e.date for e in site.entries), default=dt.date(2020, 1, 1))
+            encoded = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            return Page(encoded, content_type="application/json", charset="UTF-8",
+                        last_modified=dt.datetime.combine(newest, dt.time(18, 0)),
+                        key=fingerprint("search", encoded))
+
+        return answer
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+# (title, list date, pinned): the department's notices around its reports
+_FGJ_NOTICES: tuple[tuple[str, dt.date, bool], ...] = (
+    ("连江县发展和改革局政府信息公开指南", dt.date(2021, 3, 2), True),
+    ("连江县2024年第二季度重要民生商品价格监测情况", dt.date(2024, 6, 18), False),
+    ("连江县发展和改革局关于2024年县级重点项目前期工作经费安排的公示", dt.date(2024, 5, 20), False),
+    ("连江县发展和改革局关于开展2024年粮食安全宣传周活动的通知", dt.date(2024, 4, 11), False),
+    ("连江县2024年第一季度重要民生商品价格监测情况", dt.date(2024, 3, 15), False),
+    ("连江县发展和改革局2024年政务公开工作要点", dt.date(2024, 2, 27), False),
+    ("连江县发展和改革局关于公布2023年度县级重点项目完成情况的公告", dt.date(2023, 11, 9), False),
+    ("连江县发展和改革局关于调整部分行政事业性收费标准的公示", dt.date(2023, 8, 22), False),
+    ("连江县2023年第一季度重要民生商品价格监测情况", dt.date(2023, 5, 16), False),
+    ("连江县发展和改革局2023年政务公开工作要点", dt.date(2023, 3, 2), False),
+    ("连江县发展和改革局关于2022年县级重点项目前期工作经费安排的公示", dt.date(2022, 10, 13), False),
+    ("连江县2022年第二季度重要民生商品价格监测情况", dt.date(2022, 7, 5), False),
+    ("连江县发展和改革局2022年政务公开工作要点", dt.date(2022, 4, 19), False),
+    ("连江县发展和改革局关于开展2021年节能宣传周活动的通知", dt.date(2021, 9, 14), False),
+    ("连江县2021年第一季度重要民生商品价格监测情况", dt.date(2021, 6, 8), False),
+    ("连江县发展和改革局2021年政务公开工作要点", dt.date(2021, 3, 23), False),
+    ("连江县发展和改革局关于2020年县级重点项目前期工作经费安排的公示", dt.date(2020, 8, 18), False),
+    ("连江县发展和改革局2020年政务公开工作要点", dt.date(2020, 4, 7), False),
+    ("连江县发展和改革局关于开展2019年节能宣传周活动的通知", dt.date(2019, 10, 15), False),
+)
+_FGJ_DECOY = ("关于做好2022年度政府信息公开工作年度报告编制和发布工作的通知", dt.datetime(2022, 12, 20, 9, 30))
+# year -> (template, published (时间 line and list date), URL date if it differs)
+_FGJ_REPORTS: tuple[tuple[int, str, dt.datetime, dt.date | None], ...] = (
+    (2019, "2019", dt.datetime(2020, 1, 21, 16, 5), None),
+    (2020, "2019", dt.datetime(2021, 1, 26, 9, 40), dt.date(2021, 1, 29)),
+    (2021, "2021", dt.datetime(2022, 1, 24, 10, 30), None),
+    (2022, "2021", dt.datetime(2023, 1, 28, 15, 12), None),
+    (2023, "2021", dt.datetime(2024, 1, 24, 11, 0), None),
+)
+
+
+def trs_search_site(name: str = "lianjiang-fgj-trs") -> Site:
+    """连江县发展和改革局's column on the 连江 portal, a "动静结合" list: five years of reports
+    (2019–2023), 19 notices (one pinned) and a decoy; the static page shows 10 of the 25 rows,
+    the document search pages all of them (3 pages of 10). The 2019–2022 reports are only in
+    the search's answers; the 2020 one's URL date (t20210129) is not its 时间 (2021-01-26)."""
+    site = Site(
+        name=name, platform="trs", agency=FGJ_AGENCY, region_code="350122", region_name="福建省福州市连江县",
+        level="department", list_paths=[FGJ_COLUMN + "index.htm"], site_name=SITE_NAME,
+    )  # fmt: skip
+    builder = TrsSearchBuilder()
+    site.builder = builder
+    for n, (title, day, pinned) in enumerate(_FGJ_NOTICES):
+        when = dt.datetime.combine(day, dt.time(9 + n % 8, 5 + n))
+        url = f"{FGJ_COLUMN}{when:%Y%m}/t{when:%Y%m%d}_{71020 + n * 977}.htm"
+        builder.publish(site, Item(title=title, url=url, published=when, kind="notice"), pinned=pinned)
+    title, when = _FGJ_DECOY
+    decoy_url = f"{FGJ_COLUMN}{when:%Y%m}/t{when:%Y%m%d}_85530.htm"
+    builder.publish(site, Item(title=title, url=decoy_url, published=when, kind="notice"), entry_kind="decoy")
+    site.decoys.append(decoy_url)
+    series: dict[int, ReportSpec] = {}
+    for year, template, published, url_day in _FGJ_REPORTS:
+        spec: ReportSpec = synthetic_spec(3502 + year, template=template, year=year, agency=FGJ_AGENCY,
+                                           previous=series.get(year - 1))
+        series[year] = spec
+        day = url_day or published.date()
+        url = f"{FGJ_COLUMN}{day:%Y%m}/t{day:%Y%m%d}_{62000 + (year - 2018) * 5237}.htm"
+        notes = ["static list page" if year >= 2023 else "only through the document search (/fjdzapp/search)"]
+        if url_day:
+            notes.append(f"URL date {url_day:%Y-%m-%d} differs from 时间 {published:%Y-%m-%d}")
+        builder.publish(site, Item(title=spec.title or "", url=url, published=published, spec=spec),
+                        truth={"notes": "; ".join(notes)})
+    site.fault_urls["search_only"] = next(r.url for r in site.reports if r.year == 2019)
+    site.fault_urls["url_date_differs"] = next(r.url for r in site.reports if r.year == 2020)
+    site.dynamic[SEARCH_PATH] = builder.search(site)
     builder.rebuild_lists(site)
     return site
