@@ -145,7 +145,7 @@ def _run_crawl(settings: Settings, sites, since: int | None):
 
     from rich.table import Table
 
-    from scraper.crawl import Crawler
+    from xxgk.service.work import crawl_sites
 
     engine = open_engine(settings)
     progress = Progress(TextColumn("抓取 {task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -160,13 +160,9 @@ def _run_crawl(settings: Settings, sites, since: int | None):
             progress.update(task, completed=sum(d for d, _ in known.values()),
                             total=sum(t for _, t in known.values()) or None)
 
-        crawler = Crawler(settings.crawler, engine, soffice=settings.checks.soffice,
-                          convert_timeout=settings.checks.convert_timeout_s, progress=hook)
-        try:
-            results = asyncio.run(crawler.run(sites, since=since))
-            from db.engine import analyze
-
-            analyze(engine)  # new reports: keep the query planner's statistics fresh
+        try:  # the shared crawl (xxgk.service.work); cut short, it records where each site stopped
+            results = asyncio.run(crawl_sites(settings, engine, sites, since=since, progress=hook,
+                                              why="Ctrl-C"))
         except KeyboardInterrupt:
             err.print("已中断：已完成的站点结果已保存，下次抓取会继续未完成的部分。")
             raise typer.Exit(130) from None
@@ -306,9 +302,13 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 def _register_groups() -> None:
-    from xxgk.commands import agencies, alerts, ask, bot, export, findings, query
+    from xxgk.commands import (agencies, alerts, ask, bot, config_check, export, findings, query, serve,
+                               status)
 
     app.add_typer(agencies.app, name="agencies")
+    app.add_typer(config_check.app, name="config")
+    app.command("serve")(serve.serve_command)
+    app.command("status")(status.status_command)
     app.add_typer(findings.app, name="findings")
     app.add_typer(alerts.app, name="alerts")
     app.add_typer(query.app, name="query")

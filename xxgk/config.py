@@ -167,6 +167,89 @@ class BotConfig(BaseModel):
     user_rate_per_minute: int = Field(20, ge=1, description="Questions one user may ask per minute.")
 
 
+Cadence = Literal["daily", "weekly", "monthly", "never"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _clock(value: str, *, off: bool = False) -> str:
+    """An HH:MM time of day (or "off" where a job may be switched off)."""
+    import re
+
+    value = value.strip()
+    if off and value == "off":
+        return value
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"时间应为 HH:MM（00:00–23:59）{'或 off' if off else ''}：{value}")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+class SiteSchedule(BaseModel):
+    """A site crawled on its own cadence (`[schedule.sites."name"]`); what is left out is the
+    [schedule] default."""
+
+    model_config = {"extra": "forbid"}
+
+    in_season: Cadence | None = None
+    off_season: Cadence | None = None
+    crawl_at: str | None = None
+    crawl_weekday: Weekday | None = None
+
+    @field_validator("crawl_at")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        return None if value is None else _clock(value)
+
+
+class ScheduleConfig(BaseModel):
+    """When `xxgk serve` runs each job, in Beijing time (Asia/Shanghai). See config.example.toml."""
+
+    model_config = {"extra": "forbid"}
+
+    season_start: str = Field("01-01", description="First day (MM-DD) of the publication season.")
+    season_end: str = Field("04-15", description="Last day (MM-DD) of the publication season.")
+    in_season: Cadence = Field("daily", description="How often sites are crawled in the season.")
+    off_season: Cadence = Field("weekly", description="How often sites are crawled the rest of the year.")
+    crawl_at: str = Field("02:00", description="Time of day (HH:MM) crawls start.")
+    crawl_weekday: Weekday = Field("mon", description="Day of a weekly crawl.")
+    crawl_new_sites_at_start: bool = Field(
+        True, description="At start, crawl at once the sites never crawled (a first start, sites added).")
+    resume_interrupted: bool = Field(
+        True, description="At start, crawl again at once the sites whose last crawl was interrupted.")
+    sites: dict[str, SiteSchedule] = Field(default_factory=dict, description="Per-site cadence, by site name.")
+    sweep_after_crawl: bool = Field(True, description="Sweep the years a crawl touched, and the latest ones.")
+    sweep_years: int = Field(2, ge=1, le=20, description="Report years swept by a scheduled sweep (the latest).")
+    sweep_at: str = Field("07:00", description="Time of the deadline sweeps (HH:MM, or off).")
+    sweep_weekday: Weekday = Field("mon", description="Day of the weekly sweep.")
+    digest_at: str = Field("08:30", description="Time of the daily digest (HH:MM, or off).")
+    retry_minutes: float = Field(15.0, ge=0, description="Undelivered alerts are retried this often (0: off).")
+    max_attempts: int = Field(5, ge=1, le=100, description="Channel failures before a delivery is given up.")
+    misfire_grace_hours: float = Field(
+        168.0, gt=0, description="A run missed while stopped is still made this late (then skipped).")
+    shutdown_timeout_s: float = Field(
+        60.0, ge=0, description="On stop, how long sweeps and deliveries in flight may finish.")
+
+    @field_validator("season_start", "season_end")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"\d{2}-\d{2}", value):
+            raise ValueError(f"日期应为 MM-DD：{value}")
+        _month_day(value)
+        return value
+
+    @field_validator("crawl_at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        return _clock(value)
+
+    @field_validator("sweep_at", "digest_at")
+    @classmethod
+    def _time_or_off(cls, value: str) -> str:
+        return _clock(value, off=True)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XXGK_", env_nested_delimiter="__", extra="forbid")
 
@@ -176,6 +259,17 @@ class Settings(BaseSettings):
     sites: list[SiteConfig] = Field(default_factory=list)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+    @field_validator("schedule")
+    @classmethod
+    def _scheduled_sites_exist(cls, schedule: ScheduleConfig, info: Any) -> ScheduleConfig:
+        if "sites" not in info.data:  # the sites are invalid: that error is reported instead
+            return schedule
+        unknown = sorted(set(schedule.sites) - {s.name for s in info.data["sites"]})
+        if unknown:
+            raise ValueError(f"schedule.sites 中的站点不在 [[sites]] 中：{'、'.join(unknown)}")
+        return schedule
 
     @field_validator("sites")
     @classmethod
