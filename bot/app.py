@@ -83,8 +83,9 @@ def build_application(
         conversations=ConversationStore(), limiter=UserRateLimiter(config.user_rate_per_minute),
         settings=settings,
     )
-    from bot.handlers import register
+    from bot.handlers import register, subscribe
 
+    subscribe.install(application)  # /subscribe's typed input, ahead of the questions
     register(application)
     return application
 

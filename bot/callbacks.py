@@ -24,16 +24,18 @@ ACTIONS = {
     "p": "page",  # number: the page's offset
     "c": "choice",  # number: the index of an agency or region among the answer's choices
     "s": "suggestion",  # number: the index of an example question
+    "u": "subscribe",  # /subscribe: the draft's version × 100 + the index of the option pressed
+    "r": "remove",  # /subscriptions: the index of the subscription in the list shown
 }
 MAX_NUMBER = 10**6
 _TAG_LENGTH = 12  # base64url characters: 72 bits
-_FORMAT = re.compile(r"^(?P<action>[pcs])\.(?P<key>[A-Za-z0-9_-]{8})\.(?P<number>0|[1-9][0-9]{0,5})\."
+_FORMAT = re.compile(r"^(?P<action>[pcsur])\.(?P<key>[A-Za-z0-9_-]{8})\.(?P<number>0|[1-9][0-9]{0,5})\."
                      r"(?P<tag>[A-Za-z0-9_-]{12})$")
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    action: str  # "p", "c" or "s"
+    action: str  # one of ACTIONS
     key: str  # the conversation's key
     number: int
 

@@ -6,7 +6,8 @@ module under bot/handlers/ (for example bot/handlers/chart.py for /chart):
 
 A command with inline buttons of its own adds `(pattern, callback)` to BUTTONS (registered before
 the catch-all that answers 「按钮已失效」); its callback data must not start with "p.", "c." or "s."
-(the question buttons, bot.callbacks). Every update passes the access gate first, so a handler
+(the question buttons, bot.callbacks), and has an action of its own in bot.callbacks.ACTIONS ("u."
+and "r." are /subscribe's and /subscriptions'). Every update passes the access gate first, so a handler
 only ever sees approved users; `admin=True` limits a command to the admins of the configuration.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.handlers import access, ask, chart, crawl, export, findings, queries, start
+from bot.handlers import access, ask, chart, crawl, export, findings, queries, start, subscribe
 
 Callback = Callable[[Any, Any], Awaitable[None]]
 
@@ -47,6 +48,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "/export 年份 [地区] [层级]", "导出年度核查工作簿（Excel 文件）", export.export_command),
     Command("ack", "/ack 编号 [理由]", "确认问题（已知悉、已督促），不再告警", findings.ack),
     Command("dismiss", "/dismiss 编号 理由", "标记为误报（须说明理由），不再告警", findings.dismiss),
+    Command("subscribe", "/subscribe", "订阅告警：按地区、层级、单位和级别，即时或每日汇总，可设免打扰",
+            subscribe.subscribe_command),
+    Command("subscriptions", "/subscriptions", "查看和取消本聊天的告警订阅", subscribe.subscriptions_command),
     Command("approve", "/approve 用户编号 [名字]", "授权用户使用本机器人", access.approve, admin=True),
     Command("revoke", "/revoke 用户编号", "撤销用户的授权", access.revoke, admin=True),
     Command("users", "/users", "查看已授权的用户", access.list_users, admin=True),
@@ -55,4 +59,7 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 # Inline buttons of other commands: (callback data pattern, callback).
-BUTTONS: tuple[tuple[str, Callback], ...] = ()
+BUTTONS: tuple[tuple[str, Callback], ...] = (
+    (r"^u\.", subscribe.on_button),
+    (r"^r\.", subscribe.on_remove),
+)

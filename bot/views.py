@@ -323,3 +323,25 @@ VIEWS: dict[str, View] = {
     "issues": _findings_view("issues"),
     "top": top_view,
 }
+
+
+# ---- regions for /subscribe ---------------------------------------------------------------------
+
+
+def region_full_name(conn: Connection, code: str) -> str:
+    """浙江省宁波市镇海区 for 330211 (the code itself when the region table does not name it)."""
+    return _full_name(conn, code) or code
+
+
+def sub_regions(conn: Connection, code: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the regions directly under `code` (None: the provinces), by code. A region
+    the table names only by its code (a placeholder) is shown by its code."""
+    import sqlalchemy as sa
+
+    from db.models import Region
+
+    regions: sa.Table = Region.__table__  # type: ignore[attr-defined]
+    parent = regions.c.parent_code.is_(None) if code is None else regions.c.parent_code == code
+    stmt = sa.select(regions.c.code, regions.c.name).where(parent).order_by(regions.c.code)
+    rows = conn.execute(stmt).all()
+    return [(c, n if n and not n.isdigit() else f"地区 {c}") for c, n in rows]

@@ -20,6 +20,18 @@ pending/sending states only as sent, failed (after max_attempts channel errors) 
 
 Only one deliver() should run at a time against a database (the scheduler runs it): a second
 concurrent run would take the first one's in-flight deliveries for interrupted ones.
+
+Quiet hours (Subscriber.quiet_from / quiet_until, Beijing time, the span may cross midnight; both
+None: none): a subscriber in its quiet hours is sent nothing. An immediate subscriber's alerts stay
+pending (nothing is lost) and go out, one message each as usual, with the first deliver() after
+the quiet hours end. A digest run that falls in a digest subscriber's quiet hours holds that
+subscriber's digest: its deliveries stay pending, noted as held (last_error = QUIET_HELD), and
+the held digest goes out as one digest with the first deliver() of either kind after the quiet
+hours end (the frequent immediate runs, so it is not a day late), or with the next digest run,
+whichever comes first. A digest is never sent inside quiet hours, and never dropped.
+
+Subscribers may also come from the configuration (`[[subscribers]]`, xxgk.config.SubscriberConfig):
+:func:`sync_subscribers` writes them into the table by name.
 """
 
 from __future__ import annotations
@@ -31,8 +43,8 @@ import signal
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -42,7 +54,20 @@ from compliance.channels import Channel, DeliveryError, OutgoingMessage, Unknown
 from compliance.regions import code_prefix
 from db.engine import in_chunks
 from db.engine import session as db_session
-from db.models import Agency, Alert, AlertDelivery, Document, Region, Report, Subscriber, TrackedFinding
+from db.models import (
+    Agency,
+    AgencyAlias,
+    Alert,
+    AlertDelivery,
+    Document,
+    Region,
+    Report,
+    Subscriber,
+    TrackedFinding,
+)
+
+if TYPE_CHECKING:
+    from xxgk.config import SubscriberConfig
 
 CST = timezone(timedelta(hours=8))
 REPEAT_MARK = "（可能重复）"
@@ -50,6 +75,8 @@ SEVERITY_RANK: dict[str, int] = {"error": 3, "warning": 2, "info": 1}
 SEVERITY_NAMES: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 LEVEL_NAMES: dict[str, str] = {"department": "部门", "government": "人民政府", "township": "乡镇（街道）"}
 WAITING_STATES: tuple[str, ...] = ("pending", "sending")
+# The note on the deliveries of a digest held by its subscriber's quiet hours (AlertDelivery.last_error).
+QUIET_HELD = "免打扰时段内未发送汇总，免打扰结束后发送"
 
 # Chinese names of the rule codes (../shared/spec/report-json.md, the checker, the crawler and the
 # compliance sweeps). An unknown code is shown as itself.
@@ -124,6 +151,106 @@ def rule_name(rule: str) -> str:
 def severity_rank(severity: str | None) -> int:
     return SEVERITY_RANK.get(severity or "", 0)
 
+
+
+# ---- quiet hours ----------------------------------------------------------------------------
+
+
+def in_quiet_hours(now: datetime, quiet_from: time | None, quiet_until: time | None) -> bool:
+    """Whether `now` (an aware datetime; naive means UTC) falls in the quiet hours from `quiet_from`
+    (included) to `quiet_until` (excluded), Beijing time. The span may cross midnight (22:00–07:00).
+    No quiet hours when either is None or both are the same."""
+    if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
+        return False
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    t = now.astimezone(CST).time().replace(tzinfo=None)
+    start, end = quiet_from.replace(tzinfo=None), quiet_until.replace(tzinfo=None)
+    if start < end:
+        return start <= t < end
+    return t >= start or t < end
+
+
+def is_quiet(subscriber: Subscriber, now: datetime) -> bool:
+    return in_quiet_hours(now, subscriber.quiet_from, subscriber.quiet_until)
+
+
+# ---- subscribers from the configuration ------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What sync_subscribers did, by subscriber name; `problems`: entries left out, in Chinese."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    cancelled: int = 0  # waiting deliveries of subscribers the configuration made inactive
+
+
+def _config_agency(session: Session, name: str) -> tuple[int | None, str | None]:
+    """(agency id, None) for the agency a configuration names (registered name, then alias), or
+    (None, problem)."""
+    from compliance.registry import agency_key
+
+    found = session.exec(select(Agency.id).where(Agency.name == name.strip())).all()
+    if len(found) == 1:
+        return found[0], None
+    by_alias = select(AgencyAlias.agency_id).where(AgencyAlias.key == agency_key(name))
+    ids = sorted(set(session.exec(by_alias).all()))
+    if len(ids) == 1:
+        return ids[0], None
+    if ids:
+        return None, f"单位名称「{name}」对应多个单位，请写全称"
+    return None, f"未知单位：{name}（请用 xxgk agencies list 查看已登记的单位）"
+
+
+def sync_subscribers(session: Session, configs: Sequence[SubscriberConfig], now: datetime) -> SyncReport:
+    """Write the configuration's subscribers into the subscriber table, by name: a new name is
+    added, an existing row of that name takes the configuration's channel, target, scope, mode,
+    quiet hours and active flag. An entry whose channel, target, region or agency is not usable is
+    left out and named in `problems` (its row, if any, is left as it was). Rows of names the
+    configuration does not hold are left alone. Runs in the caller's transaction."""
+    from compliance.channels import UnknownChannel, check_target
+
+    report = SyncReport()
+    for config in configs:
+        try:
+            problem = check_target(config.channel, config.target.strip() or None)
+        except UnknownChannel as exc:
+            problem = str(exc)
+        agency_id = None
+        if problem is None and config.agency:
+            agency_id, problem = _config_agency(session, config.agency)
+        if problem is not None:
+            report.problems.append(f"订阅者「{config.name}」：{problem}")
+            continue
+        quiet_from, quiet_until = config.quiet_span
+        values: dict[str, Any] = {
+            "channel": config.channel, "target": config.target.strip(), "region_code": config.region,
+            "level": config.level, "agency_id": agency_id, "min_severity": config.min_severity,
+            "mode": config.mode, "active": config.active, "quiet_from": quiet_from,
+            "quiet_until": quiet_until,
+        }
+        sub = session.exec(select(Subscriber).where(Subscriber.name == config.name)).first()
+        if sub is None:
+            session.add(Subscriber(name=config.name, created_at=now, **values))
+            report.added.append(config.name)
+            continue
+        if all(getattr(sub, k) == v for k, v in values.items()):
+            report.unchanged.append(config.name)
+            continue
+        was_active = sub.active
+        for k, v in values.items():
+            setattr(sub, k, v)
+        session.add(sub)
+        report.updated.append(config.name)
+        if was_active and not sub.active:
+            session.flush()
+            report.cancelled += _cancel_where(session, AlertDelivery.subscriber_id == sub.id)
+    session.flush()
+    return report
 
 
 # ---- routing --------------------------------------------------------------------------------
@@ -507,6 +634,9 @@ class DeliveryReport:
     cancelled: int = 0  # deliveries whose finding is no longer open
     deferred: int = 0  # not tried this run because their subscriber's channel failed or is unknown
     skipped_subscribers: list[str] = field(default_factory=list)  # unknown channel
+    quiet: int = 0  # deliveries waiting for the end of their subscriber's quiet hours
+    quiet_subscribers: list[str] = field(default_factory=list)  # in their quiet hours now
+    synced: SyncReport | None = None  # the configuration's subscribers, when deliver() synced them
 
     @property
     def failed(self) -> list[DeliveryOutcome]:
@@ -544,37 +674,62 @@ class _CrashPoints:
 
 
 async def deliver(engine: Engine, *, now: datetime, channels: Mapping[str, Channel] | None = None,
-                  digest: bool = False, max_attempts: int = 5) -> DeliveryReport:
+                  digest: bool = False, max_attempts: int = 5,
+                  subscribers: Sequence[SubscriberConfig] | None = None) -> DeliveryReport:
     """Send what is waiting: the immediate subscribers' deliveries one message each, or with
     `digest` the digest subscribers' deliveries one message per subscriber. Deliveries left in
-    `sending` by a crash are sent first, marked as possible repeats. See the module docstring."""
+    `sending` by a crash are sent first, marked as possible repeats. Subscribers in their quiet
+    hours get nothing now; a digest they held goes out with the first run after them (see the
+    module docstring).
+
+    `subscribers`: the configuration's subscribers, synced into the table first
+    (sync_subscribers); by default those of the settings given to
+    compliance.channels.use_settings (as `xxgk alerts send` does), if any."""
     crash = _CrashPoints(os.environ.get(CRASH_ENV))
     report = DeliveryReport()
     mode = "digest" if digest else "immediate"
     owned: dict[str, Channel] = {}
 
+    if subscribers is None:
+        from compliance.channels import current_settings
+
+        settings = current_settings()
+        subscribers = getattr(settings, "subscribers", None) if settings is not None else None
+    if subscribers:
+        with db_session(engine) as s:
+            report.synced = sync_subscribers(s, subscribers, now)
     with db_session(engine) as s:
         report.cancelled += cancel_stale(s)
     with db_session(engine) as s:
-        subscribers = s.exec(
-            select(Subscriber).where(Subscriber.active == sa.true(), Subscriber.mode == mode)
-            .order_by(Subscriber.id)
-        ).all()
+        active = Subscriber.active == sa.true()
+        chosen = s.exec(select(Subscriber).where(active, Subscriber.mode == mode)
+                        .order_by(Subscriber.id)).all()
+        if not digest:  # digests held by quiet hours go out as soon as the quiet hours are over
+            held = select(AlertDelivery.subscriber_id).where(
+                AlertDelivery.state == "pending", AlertDelivery.last_error == QUIET_HELD)
+            chosen += s.exec(select(Subscriber).where(
+                active, Subscriber.mode == "digest", Subscriber.id.in_(held)).order_by(Subscriber.id)).all()
+        subs = sorted(chosen, key=lambda sub: sub.id)
         waiting: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        if subscribers:
+        for chunk in in_chunks([sub.id for sub in subs]):
             for did, sid, state in s.exec(
                 select(AlertDelivery.id, AlertDelivery.subscriber_id, AlertDelivery.state)
-                .join(Subscriber, Subscriber.id == AlertDelivery.subscriber_id)
-                .where(AlertDelivery.state.in_(WAITING_STATES), Subscriber.active == sa.true(),
-                       Subscriber.mode == mode)
+                .where(AlertDelivery.state.in_(WAITING_STATES), AlertDelivery.subscriber_id.in_(chunk))
                 .order_by(AlertDelivery.id)
             ).all():
                 waiting[sid].append((did, state))
 
     try:
-        for sub in subscribers:
+        for sub in subs:
             rows = waiting.get(sub.id, [])
             if not rows:
+                continue
+            as_digest = sub.mode == "digest"
+            if is_quiet(sub, now):
+                report.quiet += len(rows)
+                report.quiet_subscribers.append(sub.name)
+                if digest:
+                    _hold_digest(engine, [did for did, state in rows if state == "pending"])
                 continue
             channel = channels.get(sub.channel) if channels is not None else None
             if channel is None:
@@ -588,14 +743,14 @@ async def deliver(engine: Engine, *, now: datetime, channels: Mapping[str, Chann
                     continue
             interrupted = [did for did, state in rows if state == "sending"]
             pending = [did for did, state in rows if state == "pending"]
-            if digest:
+            if as_digest:
                 batches = [(interrupted, True)] if interrupted else []
                 if pending:
                     batches.append((pending, False))
             else:
                 batches = [([did], True) for did in interrupted] + [([did], False) for did in pending]
             for index, (ids, recovering) in enumerate(batches):
-                ok = await _deliver_batch(engine, sub, channel, ids, recovering=recovering, digest=digest,
+                ok = await _deliver_batch(engine, sub, channel, ids, recovering=recovering, digest=as_digest,
                                           now=now, max_attempts=max_attempts, report=report, crash=crash)
                 if not ok:  # the channel fails for this subscriber: leave the rest for the next run
                     report.deferred += sum(len(rest) for rest, _ in batches[index + 1:])
@@ -606,6 +761,15 @@ async def deliver(engine: Engine, *, now: datetime, channels: Mapping[str, Chann
             if close is not None:
                 await close()
     return report
+
+
+def _hold_digest(engine: Engine, ids: Sequence[int]) -> None:
+    """Note the pending deliveries of a digest held by quiet hours (QUIET_HELD): the first run after
+    the quiet hours sends them."""
+    if not ids:
+        return
+    with db_session(engine) as s:
+        _update_deliveries(s, ids, "pending", last_error=QUIET_HELD)
 
 
 def _update_deliveries(s: Session, ids: Sequence[int], from_state: str, **values: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import html
 import re
@@ -293,7 +294,7 @@ _TARGET_EXAMPLES: dict[str, str] = {
     "apprise": "Apprise 地址，如 wecombot://…、dingtalk://…、feishu://…、mailtos://…",
 }
 # Chat robots: the text's first line is already its title (no separate title field), and a body
-# limit the service enforces itself (Apprise reports success on HTTP 200 whatever the robot said).
+# limit the service enforces itself (by refusing the message in its answer: see the strict robots below).
 CHAT_SCHEMAS = frozenset({"wecombot", "dingtalk", "feishu", "lark"})
 EMAIL_SCHEMAS = frozenset({"mailto", "mailtos"})
 BODY_LIMITS: dict[str, tuple[int, Callable[[str], int]]] = {
@@ -357,6 +358,150 @@ def _apprise_asset() -> Any:
     return apprise.AppriseAsset(storage_mode="memory", app_id="xxgk-monitor", app_desc="政务公开告警")
 
 
+# ---- robots that answer HTTP 200 with an error in the body ------------------------------------
+#
+# 企业微信, 钉钉 and 飞书 group robots answer HTTP 200 to every request they can parse and say in the
+# JSON body whether they took the message: {"errcode": 0, "errmsg": "ok"} (企业微信, 钉钉),
+# {"code": 0, "msg": "success"} (飞书, Lark; older robots: {"StatusCode": 0, …}). A wrong or revoked
+# key, a message without the robot's keyword, a bad signature, an IP not on the robot's list or
+# its rate limit come back as HTTP 200 with another code ({"errcode": 93000, …}, {"code": 19001,
+# …}). Apprise (2.2) looks at the HTTP status only and counts such a send as a success: checked
+# against a fake robot on loopback (tests/test_channels.py). So the robots are sent through
+# subclasses of Apprise's own plugins (its URL parsing, payloads, signing, throttling and logging
+# unchanged) that also read the answer's code and report a refusal as a failed notification.
+
+# The answer's code and message fields, by robot: the first field present is read.
+_ROBOT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "wecombot": (("errcode",), ("errmsg",)),
+    "dingtalk": (("errcode",), ("errmsg",)),
+    "feishu": (("code", "StatusCode"), ("msg", "StatusMessage")),
+    "lark": (("code", "StatusCode"), ("msg", "StatusMessage")),
+}
+# What a refusal means, for the error text: the codes the robots' documentation names, by robot.
+_FEISHU_HINTS = {
+    "19001": "Webhook 地址或参数无效",
+    "19021": "签名校验失败",
+    "19022": "IP 地址不在机器人的白名单内",
+    "19024": "消息不含机器人设置的关键词",
+    "9499": "请求格式有误",
+    "11232": "超过机器人的发送频率限制",
+}
+ROBOT_CODE_HINTS: dict[str, dict[str, str]] = {
+    "wecombot": {
+        "93000": "机器人 Webhook 地址无效或机器人已被移除",
+        "45009": "超过机器人的发送频率限制",
+        "45002": "消息太长",
+        "40008": "消息类型无效",
+    },
+    "dingtalk": {
+        "310000": "未通过机器人的安全设置（关键词、加签或 IP 地址）",
+        "300001": "access_token 无效",
+        "130101": "发送太快，超过机器人的频率限制",
+        "410100": "发送太快，已被限流",
+    },
+    "feishu": _FEISHU_HINTS,
+    "lark": _FEISHU_HINTS,
+}
+# The failure a strict robot logs (apprise's logger: the result's logs, read by AppriseChannel).
+_REFUSED = re.compile(r"refused the notification: code=(?P<code>[^,]*), message=(?P<message>.*?)\.?$")
+_UNCONFIRMED = "did not confirm the notification"
+
+_robot_responses: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "xxgk_robot_responses", default=None)
+
+
+class _RecordingRequests:
+    """Stands in for the `requests` module inside an Apprise robot plugin's module: every attribute
+    is requests' own, and post() also keeps its response for a strict robot's send() that is
+    collecting them (in a context variable: any other caller, in any thread, is unaffected)."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def post(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._module.post(*args, **kwargs)
+        collected = _robot_responses.get()
+        if collected is not None:
+            collected.append(response)
+        return response
+
+
+def robot_refusal(scheme: str, response: Any) -> tuple[str, str] | None:
+    """(code, message) when a robot's HTTP 200 answer says it did not take the message, ("", why)
+    when the answer says nothing recognisable, None when it took it."""
+    fields = _ROBOT_FIELDS.get(scheme)
+    if fields is None:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        text = (getattr(response, "text", "") or "")[:200]
+        return "", f"answer is not a JSON object: {text!r}"
+    code = next((body[k] for k in fields[0] if k in body), None)
+    message = next((body[k] for k in fields[1] if k in body), "")
+    if code is None:
+        return "", f"answer has no {'/'.join(fields[0])}: {str(body)[:200]}"
+    if str(code).strip() == "0":
+        return None
+    return str(code), str(message)
+
+
+_STRICT_ROBOTS: dict[type, type] = {}
+
+
+def _strict_robot_class(plugin_class: type, scheme: str) -> type:
+    """A subclass of an Apprise robot plugin whose send() also checks the robot's answer."""
+    if plugin_class in _STRICT_ROBOTS:
+        return _STRICT_ROBOTS[plugin_class]
+    module = sys.modules[plugin_class.__module__]
+    if not isinstance(getattr(module, "requests", None), _RecordingRequests):
+        module.requests = _RecordingRequests(module.requests)  # type: ignore[attr-defined]
+
+    def send(self: Any, *args: Any, **kwargs: Any) -> bool:
+        collected: list[Any] = []
+        token = _robot_responses.set(collected)
+        try:
+            sent = super(strict, self).send(*args, **kwargs)
+        finally:
+            _robot_responses.reset(token)
+        if not sent or not collected:
+            return bool(sent)
+        refusal = robot_refusal(scheme, collected[-1])
+        if refusal is None:
+            return True
+        code, message = refusal
+        if code:
+            self.logger.warning("%s refused the notification: code=%s, message=%s.", self.service_name, code,
+                                message)
+        else:
+            self.logger.warning("%s %s: %s.", self.service_name, _UNCONFIRMED, message)
+        return False
+
+    strict = type(f"Strict{plugin_class.__name__}", (plugin_class,), {
+        "send": send, "__module__": __name__,
+        "__doc__": f"{plugin_class.__name__}, failing when the robot answers HTTP 200 with an error code."})
+    _STRICT_ROBOTS[plugin_class] = strict
+    return strict
+
+
+def _strict_robot(plugin: Any, url: str, asset: Any) -> Any:
+    """The same robot as `plugin` (built by Apprise from `url`), as its strict subclass."""
+    from apprise.plugins import url_to_dict
+
+    scheme = _scheme(url)
+    results = url_to_dict(url, secure_logging=True)
+    if not results or scheme not in _ROBOT_FIELDS:
+        return plugin
+    strict = _strict_robot_class(type(plugin), scheme)
+    results["asset"] = asset
+    return strict(**results)
+
+
 @dataclass
 class _AppriseTarget:
     url: str  # the Apprise URL
@@ -375,7 +520,10 @@ def _apprise_target(target: str | None) -> _AppriseTarget | None:
         return None
     apprise = _apprise()
     try:
-        plugin = apprise.Apprise.instantiate(url, asset=_apprise_asset(), suppress_exceptions=True)
+        asset = _apprise_asset()
+        plugin = apprise.Apprise.instantiate(url, asset=asset, suppress_exceptions=True)
+        if plugin is not None and scheme in CHAT_SCHEMAS:
+            plugin = _strict_robot(plugin, url, asset)
     except Exception:  # noqa: BLE001 - an unparseable URL is no target, whatever apprise raised
         plugin = None
     if plugin is None:
@@ -435,7 +583,8 @@ class AppriseChannel:
     message's size (a robot secured by a keyword should use 「政务公开告警」);
     e-mail gets the title as subject and the HTML body with the report link. A notification
     Apprise reports as failed is a DeliveryError whose text names the service and the reason
-    with every secret of the target masked.
+    with every secret of the target masked; so is a robot's HTTP 200 answer with an error code
+    (the strict robots above), so that the alert is retried and not recorded as sent.
     """
 
     def __init__(self, *, timeout: float = 30.0, allowed: tuple[str, ...] | None = None,
@@ -503,8 +652,16 @@ class AppriseChannel:
                     if getattr(entry, "level", "") in ("WARNING", "ERROR", "CRITICAL")]
         detail = target.redact("；".join(dict.fromkeys(m.strip() for m in logs if m.strip())))[:500]
         code = _HTTP_STATUS.search(detail)
+        refused = next((m for m in map(_REFUSED.search, logs) if m), None)
+        unconfirmed = any(_UNCONFIRMED in m for m in logs)
         if status == "TIMEOUT":
             reason = f"超过 {self.timeout:g} 秒仍未完成"
+        elif refused:
+            robot_code = refused.group("code")
+            hint = ROBOT_CODE_HINTS.get(target.scheme, {}).get(robot_code)
+            reason = f"机器人拒收，错误码 {robot_code}" + (f"（{hint}）" if hint else "")
+        elif unconfirmed:
+            reason = "机器人的应答无法识别，不能确认已送达"
         elif code:
             reason = f"对方返回 HTTP {code.group(1)}"
         elif "connection error" in detail.lower():
@@ -518,7 +675,9 @@ class AppriseChannel:
             text += "；此前的分段已发出"
         # Apprise does not say whether a connection error happened before or after the request
         # went out; a timeout or a partly sent message may have reached the receiver.
-        return DeliveryError(text, maybe_delivered=status == "TIMEOUT" or earlier_parts)
+        # A robot's refusal (an error code in its answer) is certain; an answer that cannot be read
+        # may come after the robot took the message.
+        return DeliveryError(text, maybe_delivered=status == "TIMEOUT" or earlier_parts or unconfirmed)
 
 
 # ---- Telegram -------------------------------------------------------------------------------
@@ -650,6 +809,11 @@ def use_settings(settings: Settings | None) -> None:
     creates them; without this, they come from load_settings() ($XXGK_CONFIG, ./xxgk.toml, env)."""
     global _SETTINGS
     _SETTINGS = settings
+
+
+def current_settings() -> Settings | None:
+    """The settings given to use_settings, if any (deliver() syncs their [[subscribers]])."""
+    return _SETTINGS
 
 
 def _seconds(value: Any) -> float:

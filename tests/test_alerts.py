@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,16 @@ from sqlmodel import select
 
 from compliance.alerts import (
     CRASH_ENV,
+    QUIET_HELD,
     RULE_ADVICE,
     RULE_NAMES,
     cancel_stale,
     create_alerts,
     deliver,
+    in_quiet_hours,
     load_contexts,
     render_alert,
+    sync_subscribers,
     waiting_counts,
 )
 from compliance.channels import (
@@ -50,6 +53,7 @@ from compliance.channels import (
 from db.engine import make_engine, session, upgrade
 from db.models import (
     Agency,
+    AgencyAlias,
     Alert,
     AlertDelivery,
     Document,
@@ -653,6 +657,204 @@ def test_cancel_stale_for_given_findings_and_waiting_counts(engine, hook):
         assert {v["pending"] for v in waiting_counts(s).values()} == {1}  # counts only open findings
         assert cancel_stale(s) == 2
         assert cancel_stale(s, []) == 0
+
+
+# ---- quiet hours ------------------------------------------------------------------------------
+
+
+def beijing(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment given in Beijing time (UTC+8), as the aware UTC datetime deliver() is given."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
+
+
+def test_quiet_hours_across_midnight_and_within_a_day():
+    night = (time(22, 0), time(7, 0))
+    assert not in_quiet_hours(beijing(23, 21, 59), *night)
+    assert in_quiet_hours(beijing(23, 22, 0), *night)  # from: included
+    assert in_quiet_hours(beijing(24, 0, 0), *night) and in_quiet_hours(beijing(24, 6, 59), *night)
+    assert not in_quiet_hours(beijing(24, 7, 0), *night)  # until: excluded
+    assert not in_quiet_hours(beijing(24, 12, 0), *night)
+    # Beijing time, whatever the datetime's zone: 14:30 UTC is 22:30 in Beijing.
+    assert in_quiet_hours(datetime(2026, 11, 23, 14, 30, tzinfo=UTC), *night)
+    assert in_quiet_hours(datetime(2026, 11, 23, 14, 30), *night)  # naive: UTC
+    lunch = (time(12, 0), time(13, 30))
+    assert in_quiet_hours(beijing(23, 12, 0), *lunch) and in_quiet_hours(beijing(23, 13, 29), *lunch)
+    assert not in_quiet_hours(beijing(23, 13, 30), *lunch) and not in_quiet_hours(beijing(23, 11, 59), *lunch)
+    assert not in_quiet_hours(beijing(23, 23, 0), None, None)
+    assert not in_quiet_hours(beijing(23, 23, 0), time(22, 0), None)  # half set: none
+    assert not in_quiet_hours(beijing(23, 23, 0), time(8, 0), time(8, 0))  # empty span
+
+
+def test_immediate_alerts_wait_out_quiet_hours_and_go_out_after(engine, hook):
+    fids = _webhook_world(engine, hook, n=3, subscribers=("day",))
+    with session(engine) as s:
+        add_subscriber(s, "night", "webhook", hook.url("night"), quiet_from=time(22, 0),
+                       quiet_until=time(7, 0))
+        more = add_finding(s, s.exec(select(Agency)).first(), "late", "error", year=2030)
+        create_alerts(s, [more], NOW)
+    fids.append(more.id)
+
+    evening = run(deliver(engine, now=beijing(23, 23, 30)))
+    assert {o.subscriber for o in evening.sent} == {"day"} and evening.sent_count == 4
+    assert evening.quiet == 1 and evening.quiet_subscribers == ["night"] and not evening.errors
+    assert all(r["path"] == "day" for r in hook.received)
+    assert deliveries_by_subscriber(engine)["night"] == [(more.id, "pending")]  # kept, not lost
+
+    dawn = run(deliver(engine, now=beijing(24, 6, 59)))
+    assert dawn.sent == [] and dawn.quiet == 1
+
+    morning = run(deliver(engine, now=beijing(24, 7, 0)))
+    assert [o.subscriber for o in morning.sent] == ["night"] and morning.quiet == 0
+    (night,) = [r["body"] for r in hook.accepted() if r["path"] == "night"]
+    assert night["kind"] == "alert" and night["alerts"][0]["finding_id"] == more.id
+    assert not night["possible_repeat"]
+    assert states(engine) == {"sent": 5}
+    assert run(deliver(engine, now=beijing(24, 7, 5))).sent == []
+
+
+def test_alerts_piled_up_in_quiet_hours_go_out_one_message_each(engine, hook):
+    with session(engine) as s:
+        add_subscriber(s, "night", "webhook", hook.url("night"), quiet_from=time(21, 30),
+                       quiet_until=time(6, 0))
+        agency = add_agency(s, "宁波市北仑区民政局", "330206")
+        for i in range(3):  # three sweeps in the night, each opening a finding
+            create_alerts(s, [add_finding(s, agency, "late", "error", year=2020 + i)], NOW)
+    for hour in (22, 23):
+        assert run(deliver(engine, now=beijing(23, hour))).sent == []
+    assert run(deliver(engine, now=beijing(24, 1))).quiet == 3
+    report = run(deliver(engine, now=beijing(24, 6, 0)))
+    assert [len(o.delivery_ids) for o in report.sent] == [1, 1, 1]
+    assert [r["body"]["alerts"][0]["year"] for r in hook.accepted()] == [2020, 2021, 2022]
+
+
+def test_a_digest_in_quiet_hours_is_held_and_sent_when_they_end(engine, hook):
+    with session(engine) as s:
+        add_subscriber(s, "daily", "webhook", hook.url("daily"), mode="digest", min_severity="info",
+                       quiet_from=time(22, 0), quiet_until=time(7, 0))
+        add_subscriber(s, "daily-plain", "webhook", hook.url("plain"), mode="digest", min_severity="info")
+        agency = add_agency(s, "宁波市镇海区民政局", "330211")
+        create_alerts(s, [add_finding(s, agency, "late", "error", year=y) for y in (2022, 2023)], NOW)
+
+    # The digest runs at 06:00: inside "daily"'s quiet hours.
+    early = run(deliver(engine, now=beijing(24, 6, 0), digest=True))
+    assert [o.subscriber for o in early.sent] == ["daily-plain"] and early.quiet == 2
+    assert early.quiet_subscribers == ["daily"]
+    with session(engine) as s:
+        held = s.exec(select(AlertDelivery).join(Subscriber).where(Subscriber.name == "daily")).all()
+    assert {(d.state, d.attempts, d.last_error) for d in held} == {("pending", 0, QUIET_HELD)}
+
+    # An immediate run still in the quiet hours sends nothing; the first one after them sends the
+    # held digest, as one digest.
+    assert run(deliver(engine, now=beijing(24, 6, 45))).sent == []
+    after = run(deliver(engine, now=beijing(24, 7, 5)))
+    assert [(o.subscriber, len(o.delivery_ids)) for o in after.sent] == [("daily", 2)]
+    (digest,) = [r["body"] for r in hook.accepted() if r["path"] == "daily"]
+    assert digest["kind"] == "digest" and digest["count"] == 2
+    assert digest["text"].startswith("【政务公开告警汇总】2026年11月24日，共 2 条")
+    assert states(engine) == {"sent": 4}
+
+    # A digest subscriber that was not held is still sent only by the digest run.
+    with session(engine) as s:
+        create_alerts(s, [add_finding(s, agency, "balance", "error", year=2024)], NOW)
+    assert run(deliver(engine, now=beijing(24, 8, 0))).sent == []
+    assert {o.subscriber for o in run(deliver(engine, now=beijing(24, 8, 30), digest=True)).sent} == {
+        "daily", "daily-plain"}
+
+
+# ---- subscribers from the configuration ----------------------------------------------------------
+
+
+def test_config_subscribers_with_quiet_hours_are_synced_by_name(engine, hook, tmp_path):
+    from compliance.channels import use_settings
+    from xxgk.config import ConfigError, Settings, load_settings
+
+    with session(engine) as s:
+        agency = add_agency(s, "宁波市镇海区人力资源和社会保障局", "330211", "department")
+        s.add(AgencyAlias(agency_id=agency.id, alias="区人力社保局", key="区人力社保局"))
+        add_subscriber(s, "已有", "console", min_severity="error")
+    toml = tmp_path / "xxgk.toml"
+    toml.write_text(f"""
+[[subscribers]]
+name = "宁波夜间免打扰"
+channel = "webhook"
+target = "{hook.url('cfg')}"
+region = "330200"
+level = "department"
+min_severity = "info"
+quiet_hours = "22:00-07:00"
+
+[[subscribers]]
+name = "已有"
+channel = "webhook"
+target = "{hook.url('old')}"
+agency = "宁波市镇海区人力资源和社会保障局"
+mode = "digest"
+quiet_hours = "12:00–13:30"
+""", encoding="utf-8")
+    settings = load_settings(toml)
+    with session(engine) as s:
+        first = sync_subscribers(s, settings.subscribers, NOW)
+    assert first.added == ["宁波夜间免打扰"] and first.updated == ["已有"] and not first.problems
+    with session(engine) as s:
+        subs = {x.name: x for x in s.exec(select(Subscriber)).all()}
+    night = subs["宁波夜间免打扰"]
+    assert (night.channel, night.target, night.region_code, night.level, night.min_severity, night.mode) == (
+        "webhook", hook.url("cfg"), "330200", "department", "info", "immediate")
+    assert (night.quiet_from, night.quiet_until, night.active) == (time(22, 0), time(7, 0), True)
+    old = subs["已有"]
+    assert (old.channel, old.agency_id, old.mode, old.min_severity) == (
+        "webhook", agency.id, "digest", "warning")
+    assert (old.quiet_from, old.quiet_until) == (time(12, 0), time(13, 30))
+    with session(engine) as s:
+        again = sync_subscribers(s, settings.subscribers, NOW)
+    assert again.unchanged == ["宁波夜间免打扰", "已有"] and not again.added and not again.updated
+
+    # deliver() syncs the configuration given to use_settings, and honours its quiet hours.
+    with session(engine) as s:
+        create_alerts(s, [add_finding(s, agency, "late", "warning")], NOW)
+    off = Settings(subscribers=[{**settings.subscribers[0].model_dump(), "quiet_hours": None},
+                                settings.subscribers[1].model_dump()])
+    use_settings(settings)
+    try:
+        quiet = run(deliver(engine, now=beijing(23, 23, 0)))
+        assert quiet.synced is not None and quiet.synced.unchanged == ["宁波夜间免打扰", "已有"]
+        assert quiet.sent == [] and quiet.quiet_subscribers == ["宁波夜间免打扰"]
+        use_settings(off)  # the quiet hours taken out of the configuration: sent at once
+        loud = run(deliver(engine, now=beijing(23, 23, 5)))
+        assert loud.synced.updated == ["宁波夜间免打扰"] and [o.subscriber for o in loud.sent] == ["宁波夜间免打扰"]
+    finally:
+        use_settings(None)
+
+    # Deactivated in the configuration: its waiting alerts are cancelled.
+    with session(engine) as s:
+        create_alerts(s, [add_finding(s, agency, "balance", "error", year=2031)], NOW)
+        gone = sync_subscribers(s, [settings.subscribers[0].model_copy(update={"active": False})], NOW)
+    assert gone.updated == ["宁波夜间免打扰"] and gone.cancelled == 1
+
+    # Entries that cannot be used are named, and their rows are left alone.
+    bad = Settings(subscribers=[
+        {"name": "鸽子", "channel": "pigeon"},
+        {"name": "已有", "channel": "webhook", "target": "ftp://x"},
+        {"name": "某局", "channel": "console", "agency": "不存在的局"},
+    ])
+    with session(engine) as s:
+        problems = sync_subscribers(s, bad.subscribers, NOW).problems
+        assert s.exec(select(Subscriber).where(Subscriber.name == "已有")).one().channel == "webhook"
+    assert len(problems) == 3 and problems[0].startswith("订阅者「鸽子」：未知的告警渠道：pigeon")
+    assert "webhook 地址必须以 http:// 或 https:// 开头" in problems[1] and "未知单位：不存在的局" in problems[2]
+
+    # Quiet hours that are not HH:MM-HH:MM are a configuration error, said clearly.
+    for value, message in [("22:00", "免打扰时段应写成 HH:MM-HH:MM"), ("22:00-24:00", "时间无效"),
+                           ("07:00-07:00", "开始和结束不能相同")]:
+        toml.write_text(f'[[subscribers]]\nname = "x"\nchannel = "console"\nquiet_hours = "{value}"\n',
+                        encoding="utf-8")
+        with pytest.raises(ConfigError) as exc:
+            load_settings(toml)
+        assert "subscribers.0.quiet_hours" in str(exc.value) and message in str(exc.value), str(exc.value)
+    toml.write_text('[[subscribers]]\nname = "x"\nchannel = "console"\n[[subscribers]]\nname = "x"\n'
+                    'channel = "console"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="订阅者名称重复：x"):
+        load_settings(toml)
 
 
 # ---- crash safety: real processes, SIGKILLed at each step ----------------------------------

@@ -27,6 +27,7 @@ from sqlmodel import select
 
 from compliance.alerts import AlertContext, create_alerts, deliver, render_alert, render_digest
 from compliance.channels import (
+    APPRISE_CHANNELS,
     TELEGRAM_LIMIT,
     AppriseChannel,
     DeliveryError,
@@ -166,11 +167,13 @@ def robots(server, monkeypatch) -> LocalServer:
     local server (the rest of each plugin — payload, signing, error handling — runs as is)."""
     from apprise.plugins.dingtalk import NotifyDingTalk
     from apprise.plugins.feishu import NotifyFeishu
+    from apprise.plugins.lark import NotifyLark
     from apprise.plugins.wecombot import NotifyWeComBot
 
     monkeypatch.setattr(NotifyDingTalk, "notify_url", server.url("/robot/send?access_token={token}"))
     monkeypatch.setattr(NotifyWeComBot, "notify_url", server.url("/cgi-bin/webhook/send?key={key}"))
     monkeypatch.setattr(NotifyFeishu, "notify_url", server.url("/open-apis/bot/v2/hook/{token}/"))
+    monkeypatch.setattr(NotifyLark, "notify_url", server.url("/open-apis/bot/v2/hook/"))
     return server
 
 
@@ -360,6 +363,136 @@ def test_a_part_failing_after_earlier_parts_went_out_may_be_a_repeat(robots):
     with pytest.raises(DeliveryError) as exc:
         run(AppriseChannel(min_interval=0).send(digest(subscriber("wecom", f"wecombot://{WECOM_KEY}"), 20)))
     assert exc.value.maybe_delivered and "此前的分段已发出" in str(exc.value)
+
+
+# ---- robots that answer HTTP 200 with an error code in the body -------------------------------------
+
+# (channel, target, path prefix of its API, the robot's error answer, the secret in the target)
+ROBOT_ERRORS = [
+    ("wecom", f"wecombot://{WECOM_KEY}", "/cgi-bin/", {"errcode": 93000, "errmsg": "invalid webhook url"},
+     WECOM_KEY),
+    ("dingtalk", f"dingtalk://{DING_TOKEN}/", "/robot/",
+     {"errcode": 310000, "errmsg": "keywords not in content"}, DING_TOKEN),
+    ("feishu", f"feishu://{FEISHU_TOKEN}/", "/open-apis/",
+     {"code": 19001, "msg": "param invalid: incoming webhook access token invalid", "data": {}},
+     FEISHU_TOKEN),
+    ("feishu", f"lark://{FEISHU_TOKEN}/", "/open-apis/", {"code": 19024, "msg": "Key Words Not Found"},
+     FEISHU_TOKEN),
+]
+ROBOT_IDS = ["wecom", "dingtalk", "feishu", "lark"]
+
+
+@pytest.mark.parametrize(("channel", "target", "prefix", "error", "secret"), ROBOT_ERRORS, ids=ROBOT_IDS)
+def test_apprise_alone_counts_a_robot_error_body_as_sent(robots, channel, target, prefix, error, secret):
+    """What Apprise itself does (2.2): HTTP 200 is a success, whatever the robot answered. This is
+    why the channel checks the answer; should Apprise learn to, this test says so."""
+    import apprise
+
+    robots.reply = lambda record: (200, error) if record["path"].startswith(prefix) else None
+    plugin = apprise.Apprise.instantiate(target)
+    plugin.request_rate_per_sec = 0  # Apprise's Lark plugin throttles twice per message otherwise
+    notifier = apprise.Apprise()
+    assert notifier.add(plugin)
+    assert bool(notifier.notify(body="政务公开告警 测试", title="")) is True  # counted as sent …
+    (call,) = robots.calls(prefix)  # … though the robot refused it
+    assert call["method"] == "POST"
+
+
+@pytest.mark.parametrize(("channel", "target", "prefix", "error", "secret"), ROBOT_ERRORS, ids=ROBOT_IDS)
+def test_a_robot_error_body_is_a_delivery_error(robots, channel, target, prefix, error, secret):
+    sub = subscriber(channel, target)
+    robots.reply = lambda record: (200, error) if record["path"].startswith(prefix) else None
+    with pytest.raises(DeliveryError) as exc:
+        run(AppriseChannel(allowed=APPRISE_CHANNELS[channel], min_interval=0).send(alert(sub)))
+    text = str(exc.value)
+    code = str(error.get("errcode", error.get("code")))
+    assert f"机器人拒收，错误码 {code}" in text and "发送失败" in text, text
+    assert secret not in text
+    assert not exc.value.maybe_delivered  # the robot said no: certainly not delivered
+    assert len(robots.calls(prefix)) == 1
+
+    # The same robot answering success: sent.
+    robots.reply = lambda record: None
+    run(AppriseChannel(allowed=APPRISE_CHANNELS[channel], min_interval=0).send(alert(sub)))
+    assert len(robots.calls(prefix)) == 2
+
+
+def test_robot_success_answers_in_every_known_form(robots):
+    sub = subscriber("feishu", f"feishu://{FEISHU_TOKEN}/")
+    for answer in ({"code": 0, "msg": "success", "data": {}}, {"StatusCode": 0, "StatusMessage": "success"},
+                   {"code": "0"}):
+        robots.reply = lambda record, answer=answer: (200, answer)
+        run(channel_for("feishu").send(alert(sub)))
+    robots.reply = lambda record: (200, {"errcode": 0, "errmsg": "ok"})
+    for channel, target in (("wecom", f"wecombot://{WECOM_KEY}"),
+                            ("dingtalk", f"dingtalk://SEC0123@{DING_TOKEN}/")):
+        run(channel_for(channel).send(alert(subscriber(channel, target))))
+    assert len(robots.requests) == 5
+
+
+def test_a_robot_answer_that_says_nothing_may_have_been_delivered(robots):
+    robots.reply = lambda record: (200, {"ok": True})  # no errcode: not what a 钉钉 robot answers
+    with pytest.raises(DeliveryError) as exc:
+        run(channel_for("dingtalk").send(alert(subscriber("dingtalk", f"dingtalk://{DING_TOKEN}/"))))
+    assert "不能确认已送达" in str(exc.value) and exc.value.maybe_delivered
+    assert DING_TOKEN not in str(exc.value)
+
+
+def test_a_robot_refusing_the_second_part_keeps_the_first_as_sent(robots):
+    seen: list[int] = []
+
+    def second_refused(record):
+        if record["path"].startswith("/cgi-bin/"):
+            seen.append(1)
+            if len(seen) == 2:
+                return 200, {"errcode": 45009, "errmsg": "api freq out of limit"}
+        return None
+
+    robots.reply = second_refused
+    with pytest.raises(DeliveryError) as exc:
+        run(AppriseChannel(min_interval=0).send(digest(subscriber("wecom", f"wecombot://{WECOM_KEY}"), 20)))
+    assert "错误码 45009（超过机器人的发送频率限制）" in str(exc.value)
+    assert "此前的分段已发出" in str(exc.value) and exc.value.maybe_delivered
+
+
+def test_a_robot_error_body_keeps_the_alert_waiting(engine, robots):
+    """deliver(): a refused alert is not marked sent; it is retried on the next run and sent once the
+    robot takes it."""
+    with session(engine) as s:
+        agency = Agency(name="宁波市镇海区民政局", region_code="330211", level="department", registered=True)
+        s.add(agency)
+        s.flush()
+        for name, channel, target in [("企业微信", "wecom", f"wecombot://{WECOM_KEY}"),
+                                      ("钉钉", "dingtalk", f"dingtalk://{DING_TOKEN}/"),
+                                      ("飞书", "feishu", f"feishu://{FEISHU_TOKEN}/")]:
+            s.add(Subscriber(name=name, channel=channel, target=target, created_at=NOW, min_severity="info"))
+        finding = TrackedFinding(key="k", agency_id=agency.id, year=2023, rule="late", severity="error",
+                                 message="逾期 5 天", source="compliance", state="open", opened_at=NOW,
+                                 last_seen_at=NOW)
+        s.add(finding)
+        s.flush()
+        create_alerts(s, [finding], NOW)
+
+    def refuse(record):
+        if record["path"].startswith(("/cgi-bin/", "/robot/")):
+            return 200, {"errcode": 93000, "errmsg": "invalid webhook url"}
+        return 200, {"code": 19001, "msg": "param invalid: incoming webhook access token invalid"}
+
+    robots.reply = refuse
+    result = run(deliver(engine, now=NOW))
+    assert result.sent == [] and sorted(o.subscriber for o in result.errors) == ["企业微信", "钉钉", "飞书"]
+    with session(engine) as s:
+        rows = s.exec(select(AlertDelivery)).all()
+    assert {(d.state, d.attempts, d.sent_at) for d in rows} == {("pending", 1, None)}
+    assert all("机器人拒收" in d.last_error for d in rows)
+    assert not any(secret in d.last_error for d in rows for secret in (WECOM_KEY, DING_TOKEN, FEISHU_TOKEN))
+
+    robots.reply = lambda record: None  # the robots take messages again
+    result = run(deliver(engine, now=NOW))
+    assert sorted(o.subscriber for o in result.sent) == ["企业微信", "钉钉", "飞书"] and not result.errors
+    with session(engine) as s:
+        rows = s.exec(select(AlertDelivery)).all()
+    assert {(d.state, d.attempts, d.possible_repeat) for d in rows} == {("sent", 2, False)}
 
 
 # ---- e-mail through a local SMTP server ---------------------------------------------------------

@@ -154,6 +154,89 @@ def _month_day(value: str) -> tuple[int, int]:
     return month, day
 
 
+_QUIET_HOURS = r"^\s*(\d{1,2})[:：](\d{2})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})\s*$"
+QUIET_HOURS_HELP = "免打扰时段应写成 HH:MM-HH:MM（北京时间，可跨午夜），如 22:00-07:00"
+
+
+def parse_quiet_hours(text: str) -> tuple[Any, Any]:
+    """(quiet_from, quiet_until) as datetime.time from "22:00-07:00" (Beijing time; the span may
+    cross midnight; 22:00–07:00, 22：00至07：00 too). ValueError with a Chinese message otherwise."""
+    import datetime as dt
+    import re
+
+    m = re.match(_QUIET_HOURS, text or "")
+    if m is None:
+        raise ValueError(f"{QUIET_HOURS_HELP}：{text}")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"免打扰时段中的时间无效（00:00–23:59）：{text}")
+    start, end = dt.time(h1, m1), dt.time(h2, m2)
+    if start == end:
+        raise ValueError(f"免打扰时段的开始和结束不能相同：{text}")
+    return start, end
+
+
+def quiet_hours_text(quiet_from: Any, quiet_until: Any) -> str:
+    """"22:00-07:00" for the two times; "" for none."""
+    if quiet_from is None or quiet_until is None:
+        return ""
+    return f"{quiet_from:%H:%M}-{quiet_until:%H:%M}"
+
+
+class SubscriberConfig(BaseModel):
+    """A subscriber kept in the configuration (`[[subscribers]]`): synced into the subscriber table
+    by name (compliance.alerts.sync_subscribers) before alerts are sent; the configuration wins over
+    the table for that name. Removing an entry does not remove the subscriber: set `active = false`
+    (or run `xxgk alerts unsubscribe NAME`)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(min_length=1, description="Unique name; shown in digests.")
+    channel: str = Field(
+        min_length=1, description="console, webhook, telegram, wecom, dingtalk, feishu, email or apprise.")
+    target: str = Field("", description="The channel's target: a URL, a chat id, a robot's Webhook address …")
+    region: str | None = Field(None, description="Only this region's subtree (a region code: 330200).")
+    level: Literal["department", "government", "township"] | None = None
+    agency: str | None = Field(None, description="Only this agency (its registered name or an alias).")
+    min_severity: Literal["error", "warning", "info"] = "warning"
+    mode: Literal["immediate", "digest"] = "immediate"
+    quiet_hours: str | None = Field(
+        None, description="HH:MM-HH:MM, Beijing time, may cross midnight: alerts wait until it ends.")
+    active: bool = True
+
+    @field_validator("name", "channel")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("不能为空")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_code(cls, value: str | None) -> str | None:
+        from compliance.regions import is_region_code
+
+        if value is None:
+            return None
+        value = value.strip()
+        if not is_region_code(value):
+            raise ValueError(f"地区代码无效：{value}（应为 2、4、6、9 或 12 位数字的行政区划代码，如 330200）")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip() in ("无", "none", "off"):
+            return None
+        return quiet_hours_text(*parse_quiet_hours(value))
+
+    @property
+    def quiet_span(self) -> tuple[Any, Any]:
+        """(quiet_from, quiet_until) as datetime.time, or (None, None)."""
+        return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else (None, None)
+
+
 class BotConfig(BaseModel):
     """The Telegram bot. The token is a secret: give it in the environment (XXGK_BOT__TOKEN), not
     in a file you share; it is never printed."""
@@ -259,6 +342,7 @@ class Settings(BaseSettings):
     sites: list[SiteConfig] = Field(default_factory=list)
     deadlines: DeadlinesConfig = Field(default_factory=DeadlinesConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
+    subscribers: list[SubscriberConfig] = Field(default_factory=list)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
     @field_validator("schedule")
@@ -270,6 +354,15 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"schedule.sites 中的站点不在 [[sites]] 中：{'、'.join(unknown)}")
         return schedule
+
+    @field_validator("subscribers")
+    @classmethod
+    def _unique_subscriber_names(cls, subscribers: list[SubscriberConfig]) -> list[SubscriberConfig]:
+        names = [s.name for s in subscribers]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"订阅者名称重复：{'、'.join(repeated)}（每个 [[subscribers]] 的 name 必须不同）")
+        return subscribers
 
     @field_validator("sites")
     @classmethod
