@@ -39,12 +39,25 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+# Tables that live in the store but are not the project's schema: APScheduler's job store
+# (`xxgk serve` creates it). Autogenerate must not propose dropping them.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    if type_ == "table" and reflected and compare_to is None and name in FOREIGN_TABLES:
+        return False
+    table = getattr(obj, "table", None)
+    return not (reflected and table is not None and table.name in FOREIGN_TABLES)
+
+
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds the table
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
         **kwargs,
     )
 
