@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from conftest import assert_matches
+from databases import new_database_url
 from db.engine import make_engine, session, upgrade
 from db.models import Agency, CrawlRun, Document, DocumentVersion, Finding, Report
 from scraper.crawl import Crawler
@@ -48,8 +49,7 @@ def _crawl(srv, engine, *, since=None, timeout=10.0, sites=None, recheck_after_d
 @pytest.fixture(scope="module")
 def first(server, tmp_path_factory):
     """One database, crawled once; tests below read what the first crawl stored."""
-    db = tmp_path_factory.mktemp("crawl") / "crawl.db"
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(new_database_url(tmp_path_factory.mktemp("crawl"), "crawl.db"))
     upgrade(engine)
     server.reset_log()
     server.reset_faults()
@@ -205,7 +205,7 @@ def test_new_report_is_found_incrementally(server, first):
 
 
 def test_since_limits_years(server, tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'since.db'}")
+    engine = make_engine(new_database_url(tmp_path, "since.db"))
     upgrade(engine)
     site = [s for s in _sites(server) if s.name == "yangdong-gkmlpt"]
     _crawl(server, engine, since=2022, sites=site)
@@ -213,7 +213,7 @@ def test_since_limits_years(server, tmp_path):
 
 
 def test_slow_page_times_out_without_stopping_the_site(server, tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'slow.db'}")
+    engine = make_engine(new_database_url(tmp_path, "slow.db"))
     upgrade(engine)
     server.reset_faults()
     server.slow_delay = 3.0
@@ -229,7 +229,7 @@ def test_slow_page_times_out_without_stopping_the_site(server, tmp_path):
 def test_cli_crawl_one_site(server, tmp_path):
     cfg = tmp_path / "xxgk.toml"
     site = next(s for s in sites_config(server) if s["name"] == "lianjiang-trs")
-    lines = [f'database_url = "sqlite:///{tmp_path / "cli.db"}"', "[crawler]", "per_host_delay_s = 0", "",
+    lines = [f'database_url = "{new_database_url(tmp_path, "cli.db")}"', "[crawler]", "per_host_delay_s = 0", "",
              "[[sites]]"]
     for key, value in site.items():
         if isinstance(value, list):
@@ -247,7 +247,7 @@ def test_cli_crawl_one_site(server, tmp_path):
 
 
 def _fresh_engine(tmp_path, name):
-    engine = make_engine(f"sqlite:///{tmp_path / name}")
+    engine = make_engine(new_database_url(tmp_path, name))
     upgrade(engine)
     return engine
 
