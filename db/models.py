@@ -129,7 +129,7 @@ class Finding(SQLModel, table=True):
 
 # ---- crawl state (revision 0002) ------------------------------------------------------------
 
-CRAWL_STATUSES: tuple[str, ...] = ("running", "ok", "partial", "failed")
+CRAWL_STATUSES: tuple[str, ...] = ("running", "ok", "partial", "failed", "interrupted")
 
 
 class DocumentVersion(SQLModel, table=True):
@@ -199,6 +199,20 @@ class CrawlRun(SQLModel, table=True):
 
 
 # ---- registry, finding lifecycle and alerts (revision 0003) ---------------------------------
+
+class CrawlLease(SQLModel, table=True):
+    """A host group's place in the crawl shared by `xxgk worker` processes (db.leases): a crawl is
+    wanted since `due_at`; `holder` crawls it while its lease holds (until `expires_at`)."""
+
+    __tablename__ = "crawl_lease"
+
+    key: str = Field(primary_key=True, sa_type=sa.String(255))  # the group's smallest host name
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    holder: str | None = Field(default=None, sa_type=sa.String(128))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
 
 REGION_LEVELS: tuple[str, ...] = ("province", "city", "county", "township")
 FINDING_STATES: tuple[str, ...] = ("open", "resolved", "acknowledged", "false_positive")

@@ -50,7 +50,7 @@ from db.store import (
 from scraper.store_job import DocumentJob, store_checked
 
 TABLES = ("agency", "document", "report", "report_figure", "finding")
-CRAWL_TABLES = ("document_version", "http_state", "crawl_run", "robots_txt")
+CRAWL_TABLES = ("document_version", "http_state", "crawl_run", "robots_txt", "crawl_lease")
 COMPLIANCE_TABLES = ("region", "agency_alias", "tracked_finding", "finding_event", "subscriber", "alert",
                      "alert_delivery")
 BOT_TABLES = ("bot_user",)
@@ -214,9 +214,10 @@ def test_migration_matches_models_on_postgresql() -> None:
     script = config.output_buffer.getvalue()
 
     def lines(ddl: str) -> set[str]:
-        # Columns added by later revisions appear as "ALTER TABLE t ADD COLUMN c TYPE": compare the column part.
+        # Columns and constraints added by later revisions appear as "ALTER TABLE t ADD [COLUMN] …":
+        # compare the column or constraint part.
         return {
-            re.sub(r"^ALTER TABLE \S+ ADD COLUMN ", "", re.sub(r"\s+", " ", line).strip().rstrip(",;").strip())
+            re.sub(r"^ALTER TABLE \S+ ADD (COLUMN )?", "", re.sub(r"\s+", " ", line).strip().rstrip(",;").strip())
             for line in ddl.splitlines()
         } - {""}
 
@@ -248,7 +249,7 @@ def test_upgrade_is_idempotent(db_url: str) -> None:
         before = inspect(eng).get_table_names()
         upgrade(db_url)
         upgrade(eng)  # an engine works as well as a URL
-        assert current_revision(eng) == head == "0007"
+        assert current_revision(eng) == head == "0008"
         assert inspect(eng).get_table_names() == before
         assert schema_diff(eng) == []
     finally:
@@ -277,7 +278,7 @@ def test_alembic_command_line_from_another_directory(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert current_revision(url) == "0007"
+    assert current_revision(url) == "0008"
     assert list(workdir.iterdir()) == []
 
 

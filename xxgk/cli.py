@@ -118,6 +118,7 @@ def _open_store(settings: Settings):
 def crawl(
     site: Annotated[Optional[list[str]], typer.Option("--site", help="只抓取这个站点（配置中的 name），可重复。")] = None,
     since: Annotated[Optional[int], typer.Option("--since", help="只抓取该年度及以后的报告。", min=2000, max=2100)] = None,
+    queue: Annotated[bool, typer.Option("--queue", help="不在本进程抓取，而是排入队列，由 xxgk worker 工作进程抓取。")] = False,
     config: ConfigOption = None,
 ) -> None:
     """抓取配置中的政务公开站点：找出年度报告，下载、检查并存入数据库；再次抓取只取新增或变化的内容。
@@ -135,6 +136,15 @@ def crawl(
     if not sites:
         err.print("错误：配置中没有要抓取的站点（[[sites]]）；参见 config.example.toml，或运行 xxgk demo 试用")
         raise typer.Exit(2)
+    if queue:
+        from xxgk.service.work import queue_crawl
+
+        if since is not None:
+            err.print("错误：--queue 不能与 --since 同用（工作进程按配置抓取全部年度）")
+            raise typer.Exit(2)
+        queued = queue_crawl(open_engine(settings), sites)
+        print(f"已排入 {queued} 个站点组（共用主机的站点为一组），等待 xxgk worker 抓取。")
+        return
     results = _run_crawl(settings, sites, since)
     if any(r.status != "ok" for r in results):
         raise typer.Exit(1)
@@ -303,12 +313,13 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 def _register_groups() -> None:
     from xxgk.commands import (agencies, alerts, ask, bot, config_check, export, findings, query, serve,
-                               status)
+                               status, worker)
 
     app.add_typer(agencies.app, name="agencies")
     app.add_typer(config_check.app, name="config")
     app.command("serve")(serve.serve_command)
     app.command("status")(status.status_command)
+    app.command("worker")(worker.worker_command)
     app.add_typer(findings.app, name="findings")
     app.add_typer(alerts.app, name="alerts")
     app.add_typer(query.app, name="query")

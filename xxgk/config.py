@@ -311,6 +311,14 @@ class ScheduleConfig(BaseModel):
         168.0, gt=0, description="A run missed while stopped is still made this late (then skipped).")
     shutdown_timeout_s: float = Field(
         60.0, ge=0, description="On stop, how long sweeps and deliveries in flight may finish.")
+    standby_poll_s: float = Field(
+        5.0, gt=0, description="A second `xxgk serve` on standby checks this often whether it can take over.")
+    crawl_by_workers: bool = Field(
+        False, description="Crawl jobs only queue the crawl for `xxgk worker` processes instead of crawling.")
+    lease_s: float = Field(
+        120.0, ge=5, description="A worker's claim on a host group lasts this long unless renewed.")
+    worker_batch: int = Field(
+        16, ge=1, le=1000, description="Host groups a worker claims and crawls together (its crawler's concurrency spans them).")
 
     @field_validator("season_start", "season_end")
     @classmethod

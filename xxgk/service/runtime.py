@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from xxgk.config import Settings
 from xxgk.service import plan, work
+from xxgk.service.leader import Leadership
 from xxgk.service.logs import event
 
 log = logging.getLogger("xxgk.service")
@@ -68,6 +69,8 @@ class Service:
         self._stop: asyncio.Event | None = None
         self._sweep_lock: asyncio.Lock | None = None
         self._deliver_lock: asyncio.Lock | None = None
+        self.leader = Leadership(engine)
+        self.leadership_lost = False
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -85,18 +88,55 @@ class Service:
             # The channels' settings (without the bot, a telegram subscriber is served by a Bot of
             # its own), and what deliver() reads of the configuration.
             use_settings(self.settings)
+            if not await self._become_leader():
+                return 0  # stopped while on standby
             if self.bot_enabled:
                 await self._start_bot()
+            watchdog = asyncio.create_task(self._watch_leadership())
             try:
                 await self._start_scheduler()
                 await self._stop.wait()
             finally:  # also when the start failed: the bot, if running, stops polling
+                watchdog.cancel()
                 await self._shutdown()
-            return 0
+            return 1 if self.leadership_lost else 0
         finally:
+            self.leader.release()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
             _CURRENT = None
+
+    async def _become_leader(self) -> bool:
+        """Wait on standby until this process holds the leadership (xxgk.service.leader), or until
+        it is stopped (False)."""
+        assert self._stop is not None
+        poll = self.settings.schedule.standby_poll_s
+        announced = False
+        while not await asyncio.to_thread(self.leader.try_acquire):
+            if not announced:
+                event(log, "service.standby", msg="另一个 xxgk serve 进程正在运行调度器，本进程待命，它停止后接管",
+                      poll_s=poll)
+                announced = True
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=poll)
+                return False
+            except TimeoutError:
+                continue
+        if announced:
+            event(log, "service.takeover", msg="已接管调度器")
+        return True
+
+    async def _watch_leadership(self) -> None:
+        """Stop (exit status 1) if the leadership is lost, e.g. the database connection holding
+        it broke: another process may be leading by now."""
+        while True:
+            await asyncio.sleep(self.settings.schedule.standby_poll_s)
+            if not await asyncio.to_thread(self.leader.still_held):
+                self.leadership_lost = True
+                event(log, "service.leadership_lost", level=logging.ERROR,
+                      msg="失去调度器锁（数据库连接中断），停止本进程")
+                self.request_stop("leadership_lost")
+                return
 
     def request_stop(self, why: str = "request") -> None:
         """Stop as a signal would (tests, embedding)."""
@@ -252,6 +292,10 @@ class Service:
     async def crawl_names(self, names: list[str]) -> None:
         """Crawl the configured sites `names`, then sweep and send the immediate alerts."""
         by_name = {s.name: s for s in self.settings.sites}
+        if self.settings.schedule.crawl_by_workers:  # `xxgk worker` processes crawl them
+            queued = await asyncio.to_thread(work.queue_crawl, self.engine, [by_name[n] for n in names if n in by_name])
+            event(log, "crawl.queued", sites=len(names), groups=queued)
+            return
         if self._bot_crawling():
             event(log, "crawl.skipped", reason="bot_crawl_running", sites=len(names), level=logging.WARNING)
             return

@@ -86,6 +86,15 @@ async def crawl_sites(settings: Settings, engine: Engine, sites: list[SiteConfig
     return results
 
 
+def queue_crawl(engine: Engine, sites: list[SiteConfig], now: datetime | None = None) -> int:
+    """Ask `xxgk worker` processes to crawl these sites: their host groups (scraper.groups) become
+    due (db.leases). Returns how many groups became due (a group already due stays as it is)."""
+    from db import leases
+    from scraper.groups import host_groups
+
+    return leases.request(engine, host_groups(sites), now or datetime.now(UTC))
+
+
 def touched_years(engine: Engine, since: datetime) -> set[int]:
     """Report years with a report created or changed at or after `since` (by a crawl)."""
     from db.engine import session
