@@ -49,6 +49,14 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     drop_database(url)
 
 
+@pytest.fixture
+def blank_db_url(tmp_path: Path) -> Iterator[str]:
+    """A store with no schema at all (for the migration tests)."""
+    url = new_database_url(tmp_path, migrated=False)
+    yield url
+    drop_database(url)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _postgres_template() -> Iterator[None]:
     yield

@@ -58,13 +58,18 @@ def _template_database() -> str:
         return _template
 
 
-def new_database_url(tmp_path: Path, name: str = "xxgk.db") -> str:
-    """The URL of a fresh, migrated, empty store for one test: an SQLite file under tmp_path, or
-    a new PostgreSQL database (drop it with drop_database when the test ends)."""
+def new_database_url(tmp_path: Path, name: str = "xxgk.db", *, migrated: bool = True) -> str:
+    """The URL of a fresh, empty store for one test: an SQLite file under tmp_path (created by
+    the first connection, not migrated), or a new PostgreSQL database, migrated unless `migrated`
+    is False (drop it with drop_database when the test ends). Migrating is cheap and idempotent:
+    callers that need a schema still call db.engine.upgrade."""
     if not ON_POSTGRES:
         return f"sqlite:///{tmp_path / name}"
-    template = _template_database()
     database = f"xxgk_test_{_run}_{next(_counter)}"
+    if not migrated:
+        _admin(f'CREATE DATABASE "{database}"')
+        return _url(database).render_as_string(hide_password=False)
+    template = _template_database()
     _admin(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
     return _url(database).render_as_string(hide_password=False)
 
