@@ -1,6 +1,6 @@
 """/crawl [站点…] (admins): crawl the configured sites (settings.sites) in the background.
 
-The crawl (scraper.crawl.Crawler, as `xxgk crawl` runs it) is a task in the bot's own event loop;
+The crawl (xxgk.service.work.crawl_sites, as `xxgk crawl` and `xxgk serve` run it) is a task in the bot's own event loop;
 the command answers at once with a progress message, edited as the crawl goes (at most once every
 EDIT_INTERVAL seconds, and only when its text changed: Telegram refuses an edit that changes
 nothing) and at the end into what was found per site. One crawl at a time per bot: a second
@@ -28,8 +28,10 @@ from bot.services import services
 from checks.model import CST
 
 if TYPE_CHECKING:
-    from scraper.crawl import Crawler, SiteResult
-    from xxgk.config import SiteConfig
+    from sqlalchemy.engine import Engine
+
+    from scraper.crawl import SiteResult
+    from xxgk.config import SiteConfig, Settings
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +160,15 @@ async def _edit(bot: Bot, job: CrawlJob, text: str, *, final: bool = False) -> N
     job.last_edit = time.monotonic()
 
 
-async def run_job(application: Application, job: CrawlJob, crawler: Crawler,  # type: ignore[type-arg]
-                  sites: list[SiteConfig]) -> None:
-    """The crawl and its progress message, to the end; the lock is released whatever happens."""
+async def run_job(application: Application, job: CrawlJob, settings: Settings,  # type: ignore[type-arg]
+                  engine: Engine, sites: list[SiteConfig]) -> None:
+    """The crawl and its progress message, to the end; the lock is released whatever happens. The
+    crawl is the one `xxgk crawl` and the service run (xxgk.service.work.crawl_sites): cut short,
+    it records where each site stopped."""
+    from xxgk.service.work import crawl_sites
+
     bot = application.bot
-    crawl = asyncio.ensure_future(crawler.run(sites, since=None))
+    crawl = asyncio.ensure_future(crawl_sites(settings, engine, sites, progress=job.hook, why="机器人停止"))
     try:
         while not crawl.done():
             await asyncio.wait({crawl}, timeout=TICK)
@@ -222,18 +228,14 @@ async def crawl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             f"已有抓取在进行中（开始于 {running.started:%H:%M:%S}，进度 {running.counts()}），"
             "请等它结束后再试。"))
         return
-    from scraper.crawl import Crawler
-
     job = CrawlJob([s.name for s in sites], datetime.now(CST), message.chat_id)
     context.bot_data[_KEY] = job  # taken before the first await: the lock
     try:
-        crawler = Crawler(settings.crawler, svc.engine, soffice=settings.checks.soffice,
-                          convert_timeout=settings.checks.convert_timeout_s, progress=job.hook)
         job.last_text = job.progress_text()
         sent = await message.reply_text(escape(job.last_text))
         job.message_id = sent.message_id
         job.last_edit = time.monotonic()
-        job.task = context.application.create_task(run_job(context.application, job, crawler, sites),
+        job.task = context.application.create_task(run_job(context.application, job, settings, svc.engine, sites),
                                                    name="xxgk-crawl")
     except BaseException:
         if context.bot_data.get(_KEY) is job:
