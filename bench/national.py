@@ -8,7 +8,10 @@ rows, byte for byte.
 
 The file (default /tmp/xxgk-national.db) is reused when it was generated with the same parameters,
 generator version and schema (the migrations' head), as recorded beside it in PATH.params.json,
-unless --force. A new file is built beside the old one (PATH.partial) and replaces it at the end.
+unless --force. A file generated for an older schema, with the same parameters otherwise, is
+brought to the head by the migrations, in place (seconds, where generating takes minutes; the
+migrations fill in what the generator would write, so the rows are the same), and recorded so.
+Otherwise a new file is built beside the old one (PATH.partial) and replaces it at the end.
 
 What is in it, and how it gets there:
 
@@ -22,7 +25,8 @@ What is in it, and how it gets there:
   die (every crawl fails from then on): their agencies' reports go missing, site_unreachable.
 - Per agency and year, ~95% have a report (never-publishers, random gaps, dead sites, and reports
   that only appear after the April sweep): document, document_version, report (canonical data,
-  text sketch), report_figure and the checker's findings, written with raw sqlite3 executemany in
+  text sketch), report_figure (with its agency's region and level, as db.store.save_report writes
+  it) and the checker's findings, written with raw sqlite3 executemany in
   big transactions. Figures are drawn per agency (applications mostly 0–50, a long lognormal tail
   to thousands; carried_over usually last year's carried_forward; ×10 jumps), tables balance by
   construction, and ~10% of reports break a rule: the arithmetic findings come from the checker's
@@ -1097,7 +1101,7 @@ class Generator:
 
 _DOC_COLUMNS = ("id", "url", "content_hash", "size", "format", "fetched_at", "published_at", "title", "agency_id",
                 "site", "source_url", "published_source")
-_FIGURE_INSERT_COLUMNS = ("report_id", "agency_id", "year", *FIGURE_COLUMNS)
+_FIGURE_INSERT_COLUMNS = ("report_id", "agency_id", "year", *FIGURE_COLUMNS, "region_code", "level")
 _FINDING_COLUMNS = ("report_id", "rule", "severity", "message", "where", "section", "row", "column")
 
 
@@ -1113,6 +1117,9 @@ class Writer:
         self.conn = conn
         self.next_document = (conn.execute("SELECT coalesce(max(id), 0) FROM document").fetchone()[0]) + 1
         self.next_report = (conn.execute("SELECT coalesce(max(id), 0) FROM report").fetchone()[0]) + 1
+        # What report_figure copies of each agency (revision 0009), as db.store.save_report writes it.
+        self.scopes: dict[int, tuple[str | None, str | None]] = {
+            i: (code, level) for i, code, level in conn.execute("SELECT id, region_code, level FROM agency")}
         self.documents: list[tuple] = []
         self.versions: list[tuple] = []
         self.reports: list[tuple] = []
@@ -1139,7 +1146,7 @@ class Writer:
         self.next_report += 1
         self.reports.append((report_id, p.agency_id, p.year, p.template, p.title, document_id, p.sections, p.data,
                              p.sketch, p.created_at, p.updated_at))
-        self.figures.append((report_id, p.agency_id, p.year, *p.figures))
+        self.figures.append((report_id, p.agency_id, p.year, *p.figures, *self.scopes[p.agency_id]))
         self.findings += [(report_id, *f) for f in p.findings]
         self.counts["reports"] += 1
         self.counts["findings"] += len(p.findings)
@@ -1173,7 +1180,7 @@ class Writer:
         c.execute("UPDATE report SET data = ?, updated_at = ? WHERE id = ?", (fix.data, fix.fetched_at, report_id))
         c.execute("DELETE FROM report_figure WHERE report_id = ?", (report_id,))
         c.execute(_insert("report_figure", _FIGURE_INSERT_COLUMNS),
-                  (report_id, fix.agency_id, fix.year, *fix.figures))
+                  (report_id, fix.agency_id, fix.year, *fix.figures, *self.scopes[fix.agency_id]))
         c.execute("DELETE FROM finding WHERE report_id = ?", (report_id,))
         c.executemany(_insert("finding", _FINDING_COLUMNS), [(report_id, *f) for f in fix.findings])
 
@@ -1227,16 +1234,42 @@ def wanted_params(agencies: int, years: Sequence[int]) -> dict[str, Any]:
             "schema": head_revision()}
 
 
-def reusable(db: Path, params: dict[str, Any]) -> dict[str, Any] | None:
-    """The recorded stats of an existing file generated with these parameters, or None."""
+def _recorded(db: Path) -> dict[str, Any] | None:
     meta = params_path(db)
     if not db.exists() or not meta.exists():
         return None
     try:
-        recorded = json.loads(meta.read_text(encoding="utf-8"))
+        return json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if recorded.get("params") != params:
+
+
+def reusable(db: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The recorded stats of an existing file generated with these parameters, or None."""
+    recorded = _recorded(db)
+    if recorded is None or recorded.get("params") != params:
+        return None
+    return recorded
+
+
+def upgradable(db: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The recorded stats of an existing file generated with these parameters but for an older
+    schema, which the migrations can bring to `params["schema"]`; else None."""
+    from alembic.script import ScriptDirectory
+
+    from db.engine import alembic_config, current_revision
+
+    recorded = _recorded(db)
+    if recorded is None:
+        return None
+    old = dict(recorded.get("params") or {})
+    schema = old.pop("schema", None)
+    if not schema or old != {k: v for k, v in params.items() if k != "schema"} or schema == params["schema"]:
+        return None
+    ancestors = {r.revision for r in ScriptDirectory.from_config(alembic_config())
+                 .iterate_revisions(params["schema"], "base")}  # the head's, itself included
+    # The file may already be further on (an upgrade that was run by hand, or interrupted).
+    if schema not in ancestors or current_revision(f"sqlite:///{db}") not in ancestors:
         return None
     return recorded
 
@@ -1328,6 +1361,8 @@ def generate(db: str | Path = DEFAULT_DB, agencies: int = DEFAULT_AGENCIES,
     if not force and (recorded := reusable(db, params)) is not None:
         log(f"{db}: reusing the store generated with {params} ({recorded['stats']['size_mb']:,.0f} MB)")
         return recorded
+    if not force and (recorded := upgradable(db, params)) is not None:
+        return _upgrade_in_place(db, params, recorded, log)
 
     t0 = time.perf_counter()
     # Built beside the old file, which stays usable until the new one replaces it.
@@ -1438,6 +1473,24 @@ def generate(db: str | Path = DEFAULT_DB, agencies: int = DEFAULT_AGENCIES,
     log(f"{db}: {stats['size_mb']:,.0f} MB in {elapsed:.0f} s (bulk {t_bulk:.0f} s); "
         f"peak RSS {stats['peak_rss_mb']} MB")
     log("  " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    return recorded
+
+
+def _upgrade_in_place(db: Path, params: dict[str, Any], recorded: dict[str, Any],
+                      log: Callable[[str], None]) -> dict[str, Any]:
+    """Bring a store generated for an older schema to params["schema"] with the migrations."""
+    old = recorded["params"]["schema"]
+    log(f"{db}: generated for schema {old}; upgrading it in place to {params['schema']}")
+    t = time.perf_counter()
+    upgrade(f"sqlite:///{db}")  # the migrations, then db.engine.analyze
+    elapsed = time.perf_counter() - t
+    stats = dict(recorded["stats"])
+    stats["size_mb"] = round(db.stat().st_size / 2**20, 1)
+    stats["upgrades"] = [*stats.get("upgrades", []),
+                         {"from": old, "to": params["schema"], "seconds": round(elapsed, 1)}]
+    recorded = {"params": params, "stats": stats}
+    params_path(db).write_text(json.dumps(recorded, ensure_ascii=False, indent=1), encoding="utf-8")
+    log(f"{db}: upgraded from schema {old} to {params['schema']} in {elapsed:.1f} s")
     return recorded
 
 

@@ -440,6 +440,7 @@ def import_registry(session: Session, rows: Sequence[RegistryRow]) -> ImportResu
     if inserts:
         conn.execute(sa.insert(_AGENCIES), inserts)
     if updates:
+        # A new region or level goes on to the agency's report_figure rows by a trigger (revision 0009).
         stmt = sa.update(_AGENCIES).where(_AGENCIES.c.id == sa.bindparam("_id"))
         conn.execute(stmt.values({k: sa.bindparam(k) for k in updates[0] if k != "_id"}), updates)
 
@@ -1029,8 +1030,10 @@ def assign(session: Session, unmatched_agency: int | str, registered_agency: int
             moved.append(report_id)
     if moved:
         conn.execute(sa.update(_REPORTS).where(_REPORTS.c.id.in_(moved)).values(agency_id=target.id))
+        # Their figures take the target's region and level (revision 0009; a trigger would correct
+        # them too, with a second write).
         conn.execute(sa.update(report_figure).where(report_figure.c.report_id.in_(moved))
-                     .values(agency_id=target.id))
+                     .values(agency_id=target.id, region_code=target.region_code, level=target.level))
     kept_documents = [d for _, d in kept]
     stmt = sa.update(_DOCUMENTS).where(_DOCUMENTS.c.agency_id == source.id)
     if kept_documents:
@@ -1059,7 +1062,8 @@ def assign(session: Session, unmatched_agency: int | str, registered_agency: int
 
 def _find_agency(conn: sa.Connection, ref: int | str, *, registered: bool) -> sa.Row:
     """An agency by id or name (exact, else the unique agency with the same normalised name)."""
-    columns = (_AGENCIES.c.id, _AGENCIES.c.name, _AGENCIES.c.registered)
+    columns = (_AGENCIES.c.id, _AGENCIES.c.name, _AGENCIES.c.registered, _AGENCIES.c.region_code,
+               _AGENCIES.c.level)
     what = "已登记的单位" if registered else "未匹配的单位"
     if isinstance(ref, int):
         row = conn.execute(sa.select(*columns).where(_AGENCIES.c.id == ref)).first()

@@ -377,6 +377,11 @@ def figure_column(key: str) -> str:
     return f"{_FIGURE_PREFIX[section]}_{row}_{col}"
 
 
+# Revision 0009: the figure columns in groups of 26, in column order, each group the tail of a
+# covering index on (year, level, region_code, agency_id, ...) (PostgreSQL allows 32 columns).
+FIGURE_INDEX_GROUPS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(figure_column(k) for k in FIGURE_KEYS[i:i + 26]) for i in range(0, len(FIGURE_KEYS), 26))
+
 HOT_FIGURE_COLUMNS: tuple[str, ...] = (
     "app_new_total", "pro_punishment_decisions", "pro_licensing_decisions", "rev_review_total",
     "pro_fees_amount_wan_yuan",
@@ -387,6 +392,12 @@ HOT_FIGURE_COLUMNS: tuple[str, ...] = (
 # row per report, where a row per cell would be ~230. report.data stays the complete record (a key
 # a real report needed beyond the template lives there only); this table is derived from it and
 # written by db.store.save_report with the report. Revision 0004 replaced report_cell with it.
+#
+# Revision 0009: each row also carries its agency's region_code and level (copies of the agency's),
+# so that a national question by level or by province reads this table (its indexes) alone. A new
+# row gets them from its writer (db.store.save_report); after that the database keeps them equal to
+# the agency's, whoever writes (triggers of revision 0009, SQLite and PostgreSQL): a row moved to
+# another agency takes that agency's, and an agency's new region or level goes to its rows.
 report_figure = sa.Table(
     "report_figure",
     SQLModel.metadata,
@@ -394,11 +405,18 @@ report_figure = sa.Table(
     sa.Column("agency_id", sa.Integer, sa.ForeignKey("agency.id", ondelete="CASCADE"), nullable=False),
     sa.Column("year", sa.Integer, nullable=False),
     *(sa.Column(figure_column(k), sa.Float, nullable=True) for k in FIGURE_KEYS),
+    sa.Column("region_code", sa.String(32), nullable=True),  # revision 0009: agency.region_code
+    sa.Column("level", sa.String(16), nullable=True),  # revision 0009: agency.level
     sa.Index("ix_report_figure_year_agency_id", "year", "agency_id"),
     sa.Index("ix_report_figure_agency_id_year", "agency_id", "year"),  # revision 0006
     # Revision 0006: the figures asked about most, for national rankings and counts that read an
     # index instead of a year of wide rows.
     *(sa.Index(f"ix_report_figure_year_{c}", "year", c, "agency_id") for c in HOT_FIGURE_COLUMNS),
+    # Revision 0009: every figure in one of nine covering indexes, with the scope of each row, so
+    # that any figure's national ranking, count or totals (by level, by province) read one narrow
+    # index instead of a year of wide rows, where reading a figure far along a row costs most.
+    *(sa.Index(f"ix_report_figure_figures_{n}", "year", "level", "region_code", "agency_id", *group)
+      for n, group in enumerate(FIGURE_INDEX_GROUPS, 1)),
 )
 
 

@@ -156,7 +156,7 @@ def save_report(
     # Plain SQL statements: the ORM's unit of work (identity map, flush ordering, one object per
     # row) cost several times more than the statements themselves.
     conn = _connection(session)
-    agency_id, new_agency = _agency_id(conn, report.agency)
+    agency_id, new_agency, scope = _agency_id(conn, report.agency)
     if stored is _LOOK_UP:
         stored = _stored_document(conn, url)
     document_id, document_status, new_content = _upsert_document(
@@ -190,7 +190,7 @@ def save_report(
             "document_id": document_id, "sections": list(report.sections), "data_json": data,
             "text_sketch": sketch or None, "created_at": now, "updated_at": now,
         }).scalar_one()
-        _insert_figures(conn, report_id, agency_id, report.year, figures)
+        _insert_figures(conn, report_id, agency_id, report.year, figures, scope)
         _insert_findings(conn, report_id, findings)
         return SaveResult(
             "created",
@@ -221,7 +221,7 @@ def save_report(
     cells_replaced = _stored_figures(conn, report_id) != figures
     if cells_replaced:
         conn.execute(_DELETE_FIGURES, {"report_id": report_id})
-        _insert_figures(conn, report_id, agency_id, report.year, figures)
+        _insert_figures(conn, report_id, agency_id, report.year, figures, scope)
     findings_replaced = _stored_findings(conn, report_id) != findings
     if findings_replaced:
         conn.execute(sa.delete(_FINDINGS).where(_FINDINGS.c.report_id == report_id))
@@ -398,7 +398,8 @@ def _sqlite_json_text(element: _JSONText, compiler: SQLCompiler, **kw: Any) -> s
 
 
 # Built once: SQLAlchemy then finds their compiled form in its cache at every execution.
-_SELECT_AGENCY = sa.select(_AGENCIES.c.id).where(_AGENCIES.c.name == sa.bindparam("name"))
+_SELECT_AGENCY = sa.select(_AGENCIES.c.id, _AGENCIES.c.region_code, _AGENCIES.c.level).where(
+    _AGENCIES.c.name == sa.bindparam("name"))
 _INSERT_AGENCY = sa.insert(_AGENCIES).returning(_AGENCIES.c.id)
 _VERSION_COUNT = (
     sa.select(sa.func.count()).where(_VERSIONS.c.document_id == _DOCUMENTS.c.id).scalar_subquery()
@@ -427,7 +428,9 @@ _FIGURE_CELLS: tuple[tuple[str, CellKey], ...] = tuple(
     (figure_column(key), tuple(key.split(".")))  # type: ignore[misc]
     for key in FIGURE_KEYS
 )
-_FIGURE_COLUMNS = ("report_id", "agency_id", "year", *(column for column, _ in _FIGURE_CELLS))
+# The agency's region_code and level go last, copied onto the row (revision 0009).
+_FIGURE_COLUMNS = ("report_id", "agency_id", "year", *(column for column, _ in _FIGURE_CELLS),
+                   "region_code", "level")
 _SELECT_FIGURES = sa.select(*(report_figure.c[column] for column, _ in _FIGURE_CELLS)).where(
     report_figure.c.report_id == sa.bindparam("report_id")
 )
@@ -444,15 +447,16 @@ def _connection(db: Session | Connection) -> Connection:
     return db.connection()
 
 
-def _agency_id(conn: Connection, name: str | None) -> tuple[int | None, bool]:
-    """The agency's id (None without a name), and whether it was created just now."""
+def _agency_id(conn: Connection, name: str | None) -> tuple[int | None, bool, tuple[str | None, str | None]]:
+    """The agency's id (None without a name), whether it was created just now, and its
+    (region_code, level), which its report_figure rows carry."""
     name = (name or "").strip()
     if not name:
-        return None, False
-    agency_id: int | None = conn.execute(_SELECT_AGENCY, {"name": name}).scalar()
-    if agency_id is not None:
-        return agency_id, False
-    return conn.execute(_INSERT_AGENCY, {"name": name}).scalar_one(), True
+        return None, False, (None, None)
+    row = conn.execute(_SELECT_AGENCY, {"name": name}).first()
+    if row is not None:
+        return row.id, False, (row.region_code, row.level)
+    return conn.execute(_INSERT_AGENCY, {"name": name}).scalar_one(), True, (None, None)
 
 
 def _stored_document(conn: Connection, url: str) -> StoredDocument | None:
@@ -514,8 +518,10 @@ def _stored_findings(conn: Connection, report_id: int) -> list[FindingKey]:
 
 
 def _insert_figures(conn: Connection, report_id: int, agency_id: int, year: int,
-                    figures: Mapping[str, float | None]) -> None:
-    _insert_rows(conn, report_figure, _FIGURE_COLUMNS, [(report_id, agency_id, year, *figures.values())])
+                    figures: Mapping[str, float | None], scope: tuple[str | None, str | None]) -> None:
+    """The report's row of report_figure, with its agency's (region_code, level) `scope`."""
+    _insert_rows(conn, report_figure, _FIGURE_COLUMNS,
+                 [(report_id, agency_id, year, *figures.values(), *scope)])
 
 
 def _insert_findings(conn: Connection, report_id: int, findings: list[FindingKey]) -> None:

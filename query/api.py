@@ -153,16 +153,16 @@ def _in_year(year: int, scope: Scope) -> Any:
 
 
 def _figure_scope(conn: Connection, scope: Scope) -> list[Any]:
-    """report_figure rows of the scope's agencies. Everything: no condition, so a national
-    question never touches the agency table for the rows it only counts. A region: its agencies
-    first (the region index), then their rows. A level alone: each row's agency is looked up, so
-    that a ranking can walk a figure's index in order and stop at the page's end."""
-    conditions = scope.where(conn)
-    if not conditions:
-        return []
-    if scope.region is None:
-        return [sa.exists(sa.select(1).where(_A.c.id == _F.c.agency_id, *conditions))]
-    return [_F.c.agency_id.in_(sa.select(_A.c.id).where(*conditions))]
+    """report_figure rows of the scope's agencies. Everything: no condition. A region: its
+    agencies first (the region index), then their rows. A level alone: the level each row carries
+    (its agency's, revision 0009), which every figure's covering index holds right after the year:
+    a national question by level never looks an agency up (a hot figure's ranking still walks the
+    figure's own index in order, and stops at the page's end)."""
+    if scope.region is not None:
+        return [_F.c.agency_id.in_(sa.select(_A.c.id).where(*scope.where(conn)))]
+    if scope.level is not None:
+        return [_F.c.level == scope.level]
+    return []
 
 
 # ---- rankings ------------------------------------------------------------------------------
@@ -228,18 +228,25 @@ def totals(conn: Connection, figure_key: str, year: int, scope: Scope = ALL,
     f = figure(figure_key)
     value = figure_expr(f)
     length = _child_prefix_length(scope) if by == "region" else None
-    if by == "region" and length is None:
-        group = _A.c.name
-    elif by == "region":
-        group = sa.func.substr(_A.c.region_code, 1, length)
-    elif by == "level":
-        group = _A.c.level
+    where = [_in_year(year, scope), *_figure_scope(conn, scope)]
+    aggregates = (sa.func.count().label("reports"), sa.func.count(value).label("filled"),
+                  sa.func.sum(value).label("total"), sa.func.max(value).label("largest"))
+    if by == "region" and length is None:  # the agencies of a county, by name
+        stmt = (sa.select(_A.c.name.label("grp"), *aggregates)
+                .select_from(_F.join(_A, _A.c.id == _F.c.agency_id)).where(*where).group_by(_A.c.name))
     else:
-        group = sa.literal("")
-    stmt = (sa.select(group.label("grp"), sa.func.count().label("reports"), sa.func.count(value).label("filled"),
-                      sa.func.sum(value).label("total"), sa.func.max(value).label("largest"))
-            .select_from(_F.join(_A, _A.c.id == _F.c.agency_id))
-            .where(_in_year(year, scope), *scope.where(conn)).group_by(group))
+        # By level and region code first, as a year's rows come in the covering index that holds
+        # the figure, (year, level, region_code, agency_id, figures …): no agency looked up, no
+        # sort of a year's rows; then the few thousand groups by what was asked.
+        inner = (sa.select(_F.c.level, _F.c.region_code, *aggregates).where(*where)
+                 .group_by(_F.c.level, _F.c.region_code).subquery())
+        group = _group(by, length, inner.c.region_code, inner.c.level)
+        stmt = (sa.select(group.label("grp"),
+                          sa.cast(sa.func.sum(inner.c.reports), sa.Integer).label("reports"),
+                          sa.cast(sa.func.sum(inner.c.filled), sa.Integer).label("filled"),
+                          sa.func.sum(inner.c.total).label("total"),
+                          sa.func.max(inner.c.largest).label("largest"))
+                .group_by(group))
     rows = conn.execute(stmt).all()
     names = _region_names(conn, [r.grp for r in rows if r.grp]) if by == "region" and length else {}
 
@@ -264,6 +271,15 @@ def totals(conn: Connection, figure_key: str, year: int, scope: Scope = ALL,
          Column("total", f"{f.label}合计（{f.unit}）", _kind(f)), Column("largest", "单个最大值", _kind(f))),
         out, len(out), reports=reports,
     )
+
+
+def _group(by: str | None, length: int | None, region_code: Any, level: Any) -> Any:
+    """What totals() groups by: the code prefix of the regions one level down, the level, or nothing."""
+    if by == "region":
+        return sa.func.substr(region_code, 1, length)
+    if by == "level":
+        return level
+    return sa.literal("")
 
 
 def _region_names(conn: Connection, prefixes: Iterable[str]) -> dict[str, str]:
@@ -409,7 +425,7 @@ def report_figures(conn: Connection, year: int, scope: Scope = ALL,
             .select_from(_F.join(_A, _A.c.id == _F.c.agency_id).join(_R, _R.c.id == _F.c.report_id)
                          .join(_D, _D.c.id == _R.c.document_id)
                          .outerjoin(open_findings, open_findings.c.agency_id == _F.c.agency_id))
-            .where(_in_year(year, scope), *scope.where(conn)).order_by(_A.c.region_code, _A.c.name))
+            .where(_in_year(year, scope), *scope.where(conn)).order_by(_A.c.region_code.nulls_first(), _A.c.name))
     rows = []
     for r in conn.execute(stmt):
         published = r.published_at.astimezone(CST).date() if r.published_at else None
@@ -452,7 +468,7 @@ def late_and_missing(conn: Connection, year: int, scope: Scope = ALL, *,
             .select_from(_TF.join(_A, _A.c.id == _TF.c.agency_id)).where(*conditions))
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
     rule_order = sa.case({r: i for i, r in enumerate(rules)}, value=_TF.c.rule)
-    rows = conn.execute(base.order_by(rule_order, _A.c.region_code, _A.c.name, _TF.c.id)
+    rows = conn.execute(base.order_by(rule_order, _A.c.region_code.nulls_first(), _A.c.name, _TF.c.id)
                         .limit(limit).offset(offset)).all()
     out = []
     for r in rows:

@@ -161,6 +161,37 @@ def test_generation_is_deterministic_and_reused(store: Path, tmp_path: Path) -> 
     assert {y for (y,) in _rows(again, "SELECT DISTINCT year FROM report")} == {2022}
 
 
+def test_figures_carry_their_agencys_region_and_level(store: Path) -> None:
+    """As db.store.save_report writes them (revision 0008): every level, and no row out of step."""
+    assert _rows(store, "SELECT count(*) FROM report_figure f JOIN agency a ON a.id = f.agency_id "
+                        "WHERE f.region_code IS NOT a.region_code OR f.level IS NOT a.level") == [(0,)]
+    levels = {level for (level,) in _rows(store, "SELECT DISTINCT level FROM report_figure")}
+    assert levels == {"department", "government", "township", None}  # None: the unregistered agencies
+
+
+def test_a_store_of_an_older_schema_is_upgraded_in_place(store: Path, tmp_path: Path) -> None:
+    """Same parameters but an older schema: the migrations bring the file to the head, with the
+    rows the generator would have written; the record says so."""
+    from db.engine import current_revision, downgrade, head_revision
+
+    old = tmp_path / "old.db"
+    shutil.copy(store, old)
+    shutil.copy(national.params_path(store), national.params_path(old))
+    downgrade(f"sqlite:///{old}", "0007")
+    recorded = json.loads(national.params_path(old).read_text(encoding="utf-8"))
+    recorded["params"]["schema"] = "0007"
+    national.params_path(old).write_text(json.dumps(recorded), encoding="utf-8")
+    lines: list[str] = []
+    again = national.generate(old, AGENCIES, YEARS, log=lines.append)
+    assert "upgrading it in place" in lines[0] and not any("reusing" in line for line in lines)
+    assert current_revision(f"sqlite:///{old}") == head_revision()
+    assert again["params"]["schema"] == head_revision() and again["stats"]["upgrades"][-1]["from"] == "0007"
+    assert _digest(old) == _digest(store)
+    lines.clear()
+    national.generate(old, AGENCIES, YEARS, log=lines.append)
+    assert "reusing" in lines[0]
+
+
 # ---- the sweep's fast paths against the code they replaced -------------------------------------
 
 

@@ -255,7 +255,7 @@ def test_upgrade_is_idempotent(blank_db_url: str) -> None:
         before = inspect(eng).get_table_names()
         upgrade(db_url)
         upgrade(eng)  # an engine works as well as a URL
-        assert current_revision(eng) == head == "0008"
+        assert current_revision(eng) == head == "0009"
         assert inspect(eng).get_table_names() == before
         assert schema_diff(eng) == []
     finally:
@@ -284,7 +284,7 @@ def test_alembic_command_line_from_another_directory(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    assert current_revision(url) == "0008"
+    assert current_revision(url) == "0009"
     assert list(workdir.iterdir()) == []
 
 
@@ -293,6 +293,7 @@ def test_sqlite_has_foreign_keys_and_wal(engine: Engine) -> None:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2  # memory
     with engine.begin() as conn, pytest.raises(IntegrityError):
         conn.execute(
             text(
@@ -611,7 +612,8 @@ def test_rows_beyond_the_parameter_limit_are_inserted_in_order(
     assert result.report_id is not None
     with session(engine) as s:
         assert figure_row(engine, result.report_id) == {
-            "report_id": result.report_id, "agency_id": result.agency_id, "year": 2021, **report_figures(report)}
+            "report_id": result.report_id, "agency_id": result.agency_id, "year": 2021, **report_figures(report),
+            "region_code": None, "level": None}  # an agency created from the report's name: not described yet
         assert [as_check_finding(f) for f in findings_for_report(s, result.report_id)] == report.findings
     with session(engine) as s:
         assert save(s, report, URL, "v1").status == "unchanged"
@@ -765,5 +767,76 @@ def test_migration_0004_fills_figures_of_existing_reports(blank_db_url: str) -> 
         row = figure_row(eng, 7)
         assert (row["agency_id"], row["year"], row["app_new_total"]) == (1, 2021, 12)
         assert row["pro_fees_amount_wan_yuan"] == 5.28 and row["pro_enforcement_decisions"] is None
+    finally:
+        eng.dispose()
+
+
+# ---- report_figure's copies of the agency's region and level (revision 0008) --------------------
+
+
+def test_save_copies_the_agencys_region_and_level_onto_its_figures(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO agency (name, region_code, level, registered) VALUES (:n, '330211', "
+                          "'department', true)"), {"n": AGENCY})
+    with session(engine) as s:
+        first = save(s, make_report(), URL, "v1")
+    with session(engine) as s:
+        again = save(s, make_report(new_parts=(20, 2, 0, 1, 0, 0)), URL, "v2")  # figures rewritten
+    assert again.report_id == first.report_id and again.cells_replaced
+    row = figure_row(engine, first.report_id)
+    assert (row["region_code"], row["level"], row["app_new_total"]) == ("330211", "department", 23)
+
+
+def test_migration_0009_copies_region_and_level_and_keeps_them(blank_db_url: str) -> None:
+    db_url = blank_db_url
+    upgrade(db_url, "0008")
+    eng = make_engine(db_url)
+    try:
+        with session(eng) as s:
+            conn = s.connection()
+            conn.execute(text("INSERT INTO agency (id, name, region_code, level, registered) VALUES "
+                              "(1, :a, '330211', 'department', true), (2, '某街道', '330211001', 'township', true), "
+                              "(3, '某局', NULL, NULL, false)"), {"a": AGENCY})
+            for i in (1, 2, 3):
+                conn.execute(text(
+                    "INSERT INTO document (id, url, content_hash, size, format, fetched_at)"
+                    " VALUES (:i, :u, :h, 1, 'html', '2022-01-20 00:00:00.000000')"
+                ), {"i": i, "u": f"https://x.gov.cn/{i}.htm", "h": "0" * 64})
+                conn.execute(text(
+                    "INSERT INTO report (id, agency_id, year, template, document_id, sections, data, created_at,"
+                    " updated_at) VALUES (:i, :i, 2021, '2021', :i, '[]', '{}', '2022-01-20 00:00:00.000000',"
+                    " '2022-01-20 00:00:00.000000')"), {"i": i})
+                conn.execute(text("INSERT INTO report_figure (report_id, agency_id, year, app_new_total)"
+                                  " VALUES (:i, :i, 2021, :i)"), {"i": i})
+        upgrade(eng)
+        assert current_revision(eng) == "0009"
+
+        def scopes() -> dict[int, tuple[Any, ...]]:
+            with eng.connect() as conn:
+                return {r[0]: tuple(r[1:]) for r in conn.execute(text(
+                    "SELECT report_id, region_code, level, app_new_total FROM report_figure"))}
+
+        assert scopes() == {1: ("330211", "department", 1), 2: ("330211001", "township", 2), 3: (None, None, 3)}
+        with eng.begin() as conn:
+            conn.execute(text("UPDATE agency SET region_code = '330206', level = 'government' WHERE id = 1"))
+        assert scopes()[1] == ("330206", "government", 1)
+        names = {i["name"]: i["column_names"] for i in inspect(eng).get_indexes("report_figure")}
+        assert names["ix_report_figure_figures_1"][:6] == ["year", "level", "region_code", "agency_id",
+                                                         "app_new_natural", "app_new_commercial"]
+        assert sorted(c for n, cs in names.items() if n.startswith("ix_report_figure_figures_") for c in cs[4:]) \
+            == sorted(m.figure_column(k) for k in m.FIGURE_KEYS)  # every figure in one of them
+
+        downgrade(eng, "0008")  # and back: the columns, their indexes and triggers go
+        columns = {c["name"] for c in inspect(eng).get_columns("report_figure")}
+        assert "region_code" not in columns and "level" not in columns
+        names = {i["name"]: i["column_names"] for i in inspect(eng).get_indexes("report_figure")}
+        assert names["ix_report_figure_year_app_new_total"] == ["year", "app_new_total", "agency_id"]
+        with eng.begin() as conn:  # no trigger left behind that names the dropped columns
+            conn.execute(text("UPDATE agency SET level = 'department' WHERE id = 1"))
+            conn.execute(text("UPDATE report_figure SET agency_id = 2 WHERE report_id = 3"))
+        upgrade(eng)
+        assert scopes() == {1: ("330206", "department", 1), 2: ("330211001", "township", 2),
+                            3: ("330211001", "township", 3)}
+        assert schema_diff(eng) == []
     finally:
         eng.dispose()

@@ -7,23 +7,27 @@ import csv
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
 from db.engine import session
+from db.models import Agency, report_figure
 from query import api
-from query.api import Scope
-from query.fields import UnknownFigure, find_figure
+from query.api import Scope, figure_expr
+from query.fields import UnknownFigure, figure, find_figure
 from query.render import footer, to_csv, to_json, to_rich_by_column
-from query.scope import ScopeError, find_agencies, find_region, level_of
+from query.scope import RegionRef, ScopeError, find_agencies, find_region, level_of
 from store_builders import BALANCE, crawled, report, save
 from xxgk.config import DeadlinesConfig
 
@@ -191,14 +195,15 @@ def test_json_and_csv(store: Engine) -> None:
     assert "共 3 条，显示 2 条" in footer(t) and "按已收录的 4 份报告统计" in footer(t)
 
 
-def xxgk(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XXGK_DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+def xxgk(*args: str, db: tuple[str, Path]) -> subprocess.CompletedProcess[str]:
+    url, cwd = db
+    env = {**os.environ, "XXGK_DATABASE_URL": url, "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "xxgk.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=db.parent, timeout=120)
+                          cwd=cwd, timeout=120)
 
 
 def test_the_command_line(store: Engine, tmp_path: Path) -> None:
-    db = Path(store.url.database)  # type: ignore[arg-type]
+    db = (store.url.render_as_string(hide_password=False), tmp_path)
     store.dispose()
     top = xxgk("query", "top", "行政处罚", "--year", "2021", "--json", db=db)
     assert top.returncode == 0, top.stderr
@@ -216,3 +221,149 @@ def test_the_command_line(store: Engine, tmp_path: Path) -> None:
     assert nowhere.returncode == 2 and "找不到地区" in nowhere.stderr
     both = xxgk("query", "received", "-y", "2021", "--json", "--csv", db=db)
     assert both.returncode == 2
+
+
+# ---- answers on report_figure's copies of region and level = answers on the agency table -------
+
+PLACES = {"330211": "浙江省宁波市镇海区", "330206": "浙江省宁波市北仑区", "330421": "浙江省嘉兴市嘉善县",
+          "350122": "福建省福州市连江县", "330200": "浙江省宁波市", "330000": "浙江省"}
+KINDS = {"部门": ["人力资源和社会保障局", "财政局", "教育局", "民政局"], "人民政府": ["人民政府"],
+         "乡镇": ["甲街道办事处", "乙镇人民政府"]}
+# Hot figures (their own index), others in several covering indexes, derived ones (a sum of
+# figures in one covering index, or in several), blank everywhere (withheld.total), money.
+FIGURES = ("applications.new.total", "proactive.punishment.decisions", "applications.disclosed.total",
+           "applications.new.natural", "applications.carried_forward.total", "litigation.total",
+           "withheld.total", "review_litigation.review.total", "proactive.fees.amount_wan_yuan")
+
+
+def _registry(moved: bool = False) -> str:
+    """A registry over six regions and three levels; `moved`: two agencies in another region and level."""
+    lines = ["name,aliases,region_code,region_name,level,site,province_name,city_name"]
+    for code, place in PLACES.items():
+        for level, kinds in KINDS.items():
+            if level == "乡镇" and not code.endswith(("11", "21", "22")):
+                continue
+            for kind in kinds:
+                name, row_code, row_level = f"{place}{kind}", code, level
+                if moved and name in (f"{PLACES['330211']}财政局", f"{PLACES['350122']}人民政府"):
+                    row_code, row_level = "330421", "乡镇"
+                lines.append(f"{name},,{row_code},{PLACES[row_code]},{row_level},site-{row_code},,")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def wide(engine: Engine) -> Engine:
+    """Reports of 2021 for most agencies of _registry, with varied figures (blanks, ties, zeros), and
+    one of an agency the registry does not know (no region, no level)."""
+    rng = random.Random(4)
+    with session(engine) as s:
+        import_registry(s, parse_registry_csv(_registry()))
+        names = sorted(s.connection().execute(sa.select(Agency.name)).scalars())
+    published = datetime(2022, 1, 20, tzinfo=CST)
+    for i, name in enumerate(names):
+        if i % 7 == 3:
+            continue  # no report
+        r = report(name, 2021, rng.choice([0, 0, 3, 12, 12, 40, 106]), litigation=(rng.randint(0, 3), rng.randint(0, 1)),
+                   punishment=rng.choice([None, 0, 19, 19, 1598]), review=rng.randint(0, 4))
+        r.proactive["fees"]["amount_wan_yuan"] = rng.choice([None, 0.1, 0.2, 1.5, 2.75])
+        save(engine, r, published, "somewhere")
+    save(engine, report("某县不知名单位", 2021, 7, punishment=3), published, "somewhere")
+    return engine
+
+
+def _reference(conn, figure_key: str, year: int, scope: Scope) -> list[tuple]:
+    """(agency id, name, region_code, level, value) of every report of `year` in `scope`, from the
+    agency table: what the answers must agree with."""
+    a = Agency.__table__
+    rows = conn.execute(sa.select(a.c.id, a.c.name, a.c.region_code, a.c.level, figure_expr(figure(figure_key)))
+                        .select_from(report_figure.join(a, a.c.id == report_figure.c.agency_id))
+                        .where(report_figure.c.year == year)).all()
+    prefix = scope.region.prefix if scope.region else None
+    return [tuple(r) for r in rows
+            if (prefix is None or (r.region_code or "").startswith(prefix)) and (scope.level in (None, r.level))]
+
+
+def _expected_ranking(rows: list[tuple], *, positive: bool, ascending: bool, limit: int) -> tuple[list, int, int]:
+    kept = [r for r in rows if r[4] is not None and (r[4] > 0 or not positive)]
+    kept.sort(key=lambda r: (r[4], r[0]) if ascending else (-r[4], -r[0]))
+    return [(r[0], r[4]) for r in kept[:limit]], len(kept), len(rows)
+
+
+def _expected_totals(rows: list[tuple], scope: Scope, by: str | None) -> dict[Any, tuple]:
+    length = api._child_prefix_length(scope) if by == "region" else None
+    groups: dict[Any, list] = {}
+    for agency_id, name, code, level, value in rows:
+        key = (name if length is None else (code[:length] if code else None)) if by == "region" else (
+            level if by == "level" else "")
+        groups.setdefault(key, []).append(value)
+    out = {}
+    for key, values in groups.items():
+        filled = [v for v in values if v is not None]
+        out[key] = (len(values), len(filled), sum(filled) if filled else None, max(filled) if filled else None)
+    return out
+
+
+SCOPES = (None, ("level", "department"), ("level", "government"), ("level", "township"), ("region", "330000"),
+          ("region", "330200"), ("region", "330211"), ("region", "350000"), ("both", "330000", "department"),
+          ("both", "330211", "township"))
+
+
+def _scope(conn, spec) -> Scope:
+    if spec is None:
+        return Scope()
+    if spec[0] == "level":
+        return Scope(level=spec[1])
+    ref = RegionRef(spec[1], find_region(conn, spec[1]).name)
+    return Scope(ref, spec[2] if spec[0] == "both" else None)
+
+
+def _check_answers(engine: Engine) -> int:
+    checked = 0
+    with engine.connect() as conn:
+        for spec in SCOPES:
+            scope = _scope(conn, spec)
+            for key in FIGURES:
+                rows = _reference(conn, key, 2021, scope)
+                money = figure(key).unit == "万元"
+                for positive, ascending in ((False, False), (False, True), (True, False)):
+                    t = api.ranking(conn, key, 2021, scope, positive=positive, ascending=ascending, limit=5)
+                    page, total, reports = _expected_ranking(rows, positive=positive, ascending=ascending, limit=5)
+                    got = [(r["agency_id"], r["value"]) for r in t.dicts()]
+                    assert [i for i, _ in got] == [i for i, _ in page], (spec, key, positive, ascending)
+                    assert [v for _, v in got] == pytest.approx([v for _, v in page]), (spec, key)
+                    assert (t.total, t.reports) == (total, reports), (spec, key, positive, ascending)
+                    checked += 1
+                for by in ("region", "level", None):
+                    t = api.totals(conn, key, 2021, scope, by=by)
+                    expected = _expected_totals(rows, scope, by)
+                    body = t.rows[:-1] if by is not None else t.rows
+                    assert len(body) == len(expected), (spec, key, by)
+                    assert t.reports == len(rows)
+                    order = lambda t: tuple(-1 if v is None else v for v in t)  # noqa: E731
+                    got = sorted(((r[1], r[2], r[3], r[4]) for r in body), key=order)
+                    want = sorted(((n, f, None if s is None else (s if money else int(round(s))),
+                                    None if m is None else (m if money else int(round(m))))
+                                   for n, f, s, m in expected.values()), key=order)
+                    assert [g[:2] for g in got] == [w[:2] for w in want], (spec, key, by)
+                    assert [v for g in got for v in g[2:]] == pytest.approx([v for w in want for v in w[2:]]), (
+                        spec, key, by)
+                    checked += 1
+            assert api.report_figures(conn, 2021, scope).reports == len(_reference(conn, FIGURES[0], 2021, scope))
+    return checked
+
+
+def test_answers_by_level_and_region_equal_those_on_the_agency_table(wide: Engine) -> None:
+    assert _check_answers(wide) == len(SCOPES) * len(FIGURES) * 6
+    with wide.connect() as conn:  # not vacuous: every level and the unknown agency are there
+        levels = {r[3] for r in _reference(conn, FIGURES[0], 2021, Scope())}
+    assert levels == {"department", "government", "township", None}
+
+
+def test_answers_follow_an_agency_moved_to_another_region_and_level(wide: Engine) -> None:
+    with session(wide) as s:
+        result = import_registry(s, parse_registry_csv(_registry(moved=True)))
+    assert result.updated == 2
+    with wide.connect() as conn:
+        moved = {r[1] for r in _reference(conn, FIGURES[0], 2021, Scope(RegionRef("330421", "嘉善县"), "township"))}
+    assert f"{PLACES['330211']}财政局" in moved or f"{PLACES['350122']}人民政府" in moved
+    _check_answers(wide)

@@ -204,7 +204,12 @@ def add_report(s, agency_id: int, year: int, *, site: str = "zhenhai-jcms", url:
                       data={}, created_at=now, updated_at=now)
     s.add(report)
     s.flush()
-    s.connection().execute(sa.insert(report_figure).values(report_id=report.id, agency_id=agency_id, year=year))
+    # As db.store.save_report writes it: with the agency's region and level (revision 0009).
+    a = m.Agency.__table__
+    s.connection().execute(sa.insert(report_figure).from_select(
+        ["report_id", "agency_id", "year", "region_code", "level"],
+        sa.select(sa.literal(report.id), a.c.id, sa.literal(year), a.c.region_code, a.c.level)
+        .where(a.c.id == agency_id)))
     return report.id
 
 
@@ -589,3 +594,100 @@ def test_cli_unmatched_and_assign(cli, engine, db_url):
         assert housing.reports == 1 and "镇海区住建局（本级）" in housing.aliases
         moved = s.connection().execute(sa.select(report_figure.c.agency_id)).scalars().all()
         assert housing.id in moved  # the report's figures moved with it
+
+
+# ---- report_figure's copies of its agency's region and level (revision 0009) --------------------
+
+
+def figure_scopes(s) -> dict[int, tuple[int, str | None, str | None]]:
+    """report_id → (agency_id, region_code, level) as report_figure holds them."""
+    f = report_figure
+    return {r.report_id: (r.agency_id, r.region_code, r.level)
+            for r in s.connection().execute(sa.select(f.c.report_id, f.c.agency_id, f.c.region_code, f.c.level))}
+
+
+def out_of_sync(s) -> list[tuple]:
+    """report_figure rows whose region or level differ from their agency's (none, always)."""
+    f, a = report_figure, m.Agency.__table__
+    stmt = (sa.select(f.c.report_id, f.c.region_code, f.c.level, a.c.region_code, a.c.level)
+            .join(a, a.c.id == f.c.agency_id)
+            .where(sa.or_(f.c.region_code.is_distinct_from(a.c.region_code), f.c.level.is_distinct_from(a.c.level))))
+    return list(s.connection().execute(stmt))
+
+
+def test_report_figure_follows_the_registry_import(engine):
+    with session(engine) as s:
+        crawled = add_agency(s, ZHENHAI_HRSS)  # found by the crawler first: no region, no level
+        first, second = add_report(s, crawled, 2021), add_report(s, crawled, 2022)
+        assert figure_scopes(s) == {first: (crawled, None, None), second: (crawled, None, None)}
+    with session(engine) as s:
+        import_registry(s, parse_registry_csv(ROWS))  # registered: its region and level are known
+        assert figure_scopes(s) == {first: (crawled, "330211", "department"),
+                                    second: (crawled, "330211", "department")}
+    moved = ROWS.replace(f"{ZHENHAI_HRSS},区人力社保局｜镇海区人社局;区人社局,330211,浙江省宁波市镇海区,部门",
+                         f"{ZHENHAI_HRSS},区人力社保局｜镇海区人社局;区人社局,330206,浙江省宁波市北仑区,人民政府")
+    with session(engine) as s:
+        result = import_registry(s, parse_registry_csv(moved))  # another region and level: the rows follow
+        assert result.updated == 1
+        assert figure_scopes(s) == {first: (crawled, "330206", "government"),
+                                    second: (crawled, "330206", "government")}
+        assert out_of_sync(s) == []
+
+
+def test_assign_gives_the_moved_figures_the_registered_agencys_region_and_level(engine):
+    with session(engine) as s:
+        import_registry(s, parse_registry_csv(ROWS))
+        target = s.exec(sa.select(m.Agency.id).where(m.Agency.name == ZHENHAI_HRSS)).scalar_one()
+        stray = add_agency(s, "镇海区劳动和社会保障局", region_code="350122")  # the region of the site it was on
+        kept = add_report(s, stray, 2021)
+        add_report(s, target, 2021)
+        moved = add_report(s, stray, 2020)
+        assert figure_scopes(s)[moved] == (stray, "350122", None)
+    with session(engine) as s:
+        assign(s, stray, target)
+        scopes = figure_scopes(s)
+        assert scopes[moved] == (target, "330211", "department")
+        assert scopes[kept] == (stray, "350122", None)  # a year the registered agency has stays behind
+        assert out_of_sync(s) == []
+
+
+def test_any_write_keeps_report_figure_in_step_with_its_agency(engine):
+    """The database keeps the copies (triggers), whoever writes: the crawler describing an agency,
+    a hand-written UPDATE of an agency, a row moved to another agency by hand."""
+    from db import crawlstate
+
+    with session(engine) as s:
+        import_registry(s, parse_registry_csv(ROWS))
+        ids = dict(s.connection().execute(sa.select(m.Agency.name, m.Agency.id)).all())
+        hrss, lianjiang = ids[ZHENHAI_HRSS], ids["连江县人民政府"]
+        crawled = add_agency(s, "某县某局")
+        r1, r2, r3 = add_report(s, hrss, 2021), add_report(s, lianjiang, 2021), add_report(s, crawled, 2021)
+        assert figure_scopes(s)[r3] == (crawled, None, None)
+    with session(engine) as s:
+        crawlstate.describe_agency(s, crawled, region_code="330421", region_name="嘉善县", level="department")
+        assert figure_scopes(s)[r3] == (crawled, "330421", "department")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE agency SET level = 'township', region_code = '330211001' WHERE id = :i"),
+                     {"i": hrss})
+        conn.execute(sa.text("UPDATE report_figure SET agency_id = :a WHERE report_id = :r"),
+                     {"a": lianjiang, "r": r3})
+    with session(engine) as s:
+        scopes = figure_scopes(s)
+        assert scopes[r1] == (hrss, "330211001", "township")
+        assert scopes[r2] == scopes[r3] == (lianjiang, "350122", "government")
+        assert out_of_sync(s) == []
+
+
+def test_out_of_sync_would_be_seen(engine):
+    """The checks above are not vacuous: without the agency's trigger, its rows keep the old level."""
+    with session(engine) as s:
+        import_registry(s, parse_registry_csv(ROWS))
+        hrss = s.exec(sa.select(m.Agency.id).where(m.Agency.name == ZHENHAI_HRSS)).scalar_one()
+        report_id = add_report(s, hrss, 2021)
+        conn = s.connection()
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP TRIGGER tr_agency_scope_update ON agency"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER tr_agency_scope_update"))
+        conn.execute(sa.text("UPDATE agency SET level = 'government' WHERE id = :i"), {"i": hrss})
+        assert [tuple(r) for r in out_of_sync(s)] == [(report_id, "330211", "department", "330211", "government")]
