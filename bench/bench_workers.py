@@ -42,7 +42,8 @@ def _server_url(tmp: Path) -> tuple[str, Path | None]:
     return out.stdout.strip(), pgdir
 
 
-def _database(server: str, name: str) -> str:
+def _admin(server: str, statement: str) -> str:
+    """Run a CREATE/DROP DATABASE on the server; the server's URL for psycopg."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -51,22 +52,20 @@ def _database(server: str, name: str) -> str:
         url = url.set(drivername="postgresql+psycopg")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(statement))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return url.render_as_string(hide_password=False)
+
+
+def _database(server: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = _admin(server, f'CREATE DATABASE "{name}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def _drop(server: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _config(sites_toml: Path, db_url: str, out: Path) -> Path:

@@ -15,6 +15,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from db import leases
@@ -228,33 +229,24 @@ def test_sigterm_gives_the_group_back_for_another_worker(tmp_path: Path, db_url:
 # ---- the scheduler: one process at a time ------------------------------------------------------
 
 
-def test_a_second_serve_waits_on_standby_and_takes_over(tmp_path: Path, db_url: str) -> None:
+def _standby_config(tmp_path: Path, db_url: str) -> Path:
     config = tmp_path / "xxgk.toml"
     config.write_text(f"database_url = {json.dumps(db_url)}\n[schedule]\nstandby_poll_s = 0.3\n", encoding="utf-8")
-    env = _env()
+    return config
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_a_second_serve_waits_on_standby_and_takes_over(tmp_path: Path, db_url: str, how: int) -> None:
+    config, env = _standby_config(tmp_path, db_url), _env()
     with serving(tmp_path, "leader", config, env, "--no-bot") as leader:
         wait_until(_logged(leader, "service.started"), 60, "the leader's start")
         with serving(tmp_path, "standby", config, env, "--no-bot") as standby:
             wait_until(_logged(standby, "service.standby"), 60, "the standby")
             assert not _logged(standby, "service.started")()
-            leader.send_signal(signal.SIGTERM)
-            assert leader.wait(60) == 0
+            leader.send_signal(how)
+            code = leader.wait(60)
+            assert code == (0 if how == signal.SIGTERM else -signal.SIGKILL)
             wait_until(_logged(standby, "service.takeover"), 30, "the takeover")
             wait_until(_logged(standby, "service.started"), 30, "the scheduler's start in the standby")
-            standby.send_signal(signal.SIGTERM)
-            assert standby.wait(60) == 0
-
-
-def test_a_killed_leader_is_replaced(tmp_path: Path, db_url: str) -> None:
-    config = tmp_path / "xxgk.toml"
-    config.write_text(f"database_url = {json.dumps(db_url)}\n[schedule]\nstandby_poll_s = 0.3\n", encoding="utf-8")
-    env = _env()
-    with serving(tmp_path, "leader", config, env, "--no-bot") as leader:
-        wait_until(_logged(leader, "service.started"), 60, "the leader's start")
-        with serving(tmp_path, "standby", config, env, "--no-bot") as standby:
-            wait_until(_logged(standby, "service.standby"), 60, "the standby")
-            leader.send_signal(signal.SIGKILL)
-            leader.wait(30)
-            wait_until(_logged(standby, "service.started"), 30, "the takeover after a crash")
             standby.send_signal(signal.SIGTERM)
             assert standby.wait(60) == 0
