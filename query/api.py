@@ -228,17 +228,22 @@ def totals(conn: Connection, figure_key: str, year: int, scope: Scope = ALL,
     f = figure(figure_key)
     value = figure_expr(f)
     length = _child_prefix_length(scope) if by == "region" else None
-    where = [_in_year(year, scope), *_figure_scope(conn, scope)]
     aggregates = (sa.func.count().label("reports"), sa.func.count(value).label("filled"),
                   sa.func.sum(value).label("total"), sa.func.max(value).label("largest"))
-    if by == "region" and length is None:  # the agencies of a county, by name
-        stmt = (sa.select(_A.c.name.label("grp"), *aggregates)
-                .select_from(_F.join(_A, _A.c.id == _F.c.agency_id)).where(*where).group_by(_A.c.name))
+    if scope.region is not None:
+        # A region's agencies first (the region index), then their rows, grouped on the agencies'
+        # columns (by name below a county).
+        group = (_A.c.name if by == "region" and length is None
+                 else _group(by, length, _A.c.region_code, _A.c.level))
+        stmt = (sa.select(group.label("grp"), *aggregates)
+                .select_from(_F.join(_A, _A.c.id == _F.c.agency_id))
+                .where(_in_year(year, scope), *scope.where(conn)).group_by(group))
     else:
-        # By level and region code first, as a year's rows come in the covering index that holds
-        # the figure, (year, level, region_code, agency_id, figures …): no agency looked up, no
-        # sort of a year's rows; then the few thousand groups by what was asked.
-        inner = (sa.select(_F.c.level, _F.c.region_code, *aggregates).where(*where)
+        # The whole country, or a level: by level and region code first, as a year's rows come in
+        # the covering index that holds the figure, (year, level, region_code, agency_id, figures …):
+        # no agency looked up, no sort of a year's rows; then the few groups by what was asked.
+        inner = (sa.select(_F.c.level, _F.c.region_code, *aggregates)
+                 .where(_in_year(year, scope), *_figure_scope(conn, scope))
                  .group_by(_F.c.level, _F.c.region_code).subquery())
         group = _group(by, length, inner.c.region_code, inner.c.level)
         stmt = (sa.select(group.label("grp"),

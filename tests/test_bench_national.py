@@ -162,7 +162,7 @@ def test_generation_is_deterministic_and_reused(store: Path, tmp_path: Path) -> 
 
 
 def test_figures_carry_their_agencys_region_and_level(store: Path) -> None:
-    """As db.store.save_report writes them (revision 0008): every level, and no row out of step."""
+    """As db.store.save_report writes them (revision 0009): every level, and no row out of step."""
     assert _rows(store, "SELECT count(*) FROM report_figure f JOIN agency a ON a.id = f.agency_id "
                         "WHERE f.region_code IS NOT a.region_code OR f.level IS NOT a.level") == [(0,)]
     levels = {level for (level,) in _rows(store, "SELECT DISTINCT level FROM report_figure")}

@@ -771,7 +771,7 @@ def test_migration_0004_fills_figures_of_existing_reports(blank_db_url: str) -> 
         eng.dispose()
 
 
-# ---- report_figure's copies of the agency's region and level (revision 0008) --------------------
+# ---- report_figure's copies of the agency's region and level (revision 0009) --------------------
 
 
 def test_save_copies_the_agencys_region_and_level_onto_its_figures(engine: Engine) -> None:
