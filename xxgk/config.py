@@ -341,6 +341,13 @@ class ScheduleConfig(BaseModel):
         return _clock(value, off=True)
 
 
+def _refuse_repeated(names: list[str], what: str, table: str) -> None:
+    """ValueError naming the names given more than once (each entry of `table` needs its own)."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what}：{'、'.join(repeated)}（每个 {table} 的 name 必须不同）")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XXGK_", env_nested_delimiter="__", extra="forbid")
 
@@ -366,19 +373,13 @@ class Settings(BaseSettings):
     @field_validator("subscribers")
     @classmethod
     def _unique_subscriber_names(cls, subscribers: list[SubscriberConfig]) -> list[SubscriberConfig]:
-        names = [s.name for s in subscribers]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"订阅者名称重复：{'、'.join(repeated)}（每个 [[subscribers]] 的 name 必须不同）")
+        _refuse_repeated([s.name for s in subscribers], "订阅者名称重复", "[[subscribers]]")
         return subscribers
 
     @field_validator("sites")
     @classmethod
     def _unique_site_names(cls, sites: list[SiteConfig]) -> list[SiteConfig]:
-        names = [s.name for s in sites]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"站点名称重复：{'、'.join(repeated)}（每个 [[sites]] 的 name 必须不同）")
+        _refuse_repeated([s.name for s in sites], "站点名称重复", "[[sites]]")
         return sites
 
     @classmethod
