@@ -38,7 +38,7 @@ def record_interrupted(engine: Engine, sites: Iterable[str], started: datetime,
                        progress: dict[str, tuple[int, int]], why: str = "服务停止") -> list[str]:
     """Close the crawl_run rows this crawl opened (at or after `started`) and did not finish, as
     interrupted, saying how far each site got. The sites so closed."""
-    from db.engine import session
+    from db.engine import in_chunks, session
 
     runs: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
     names = list(sites)
@@ -46,8 +46,8 @@ def record_interrupted(engine: Engine, sites: Iterable[str], started: datetime,
     now = datetime.now(UTC)
     with session(engine) as s:
         conn = s.connection()
-        open_runs = conn.execute(sa.select(runs.c.id, runs.c.site).where(
-            runs.c.site.in_(names), runs.c.finished_at.is_(None), runs.c.started_at >= started)).all()
+        open_runs = [row for chunk in in_chunks(names) for row in conn.execute(sa.select(runs.c.id, runs.c.site).where(
+            runs.c.site.in_(chunk), runs.c.finished_at.is_(None), runs.c.started_at >= started))]
         for run_id, site in open_runs:
             done, total = progress.get(site, (0, 0))
             where = f"已处理 {done}/{total} 篇" if total else "尚未读完栏目列表"
