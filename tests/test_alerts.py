@@ -10,7 +10,6 @@ import itertools
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -50,7 +49,7 @@ from compliance.channels import (
     channel_names,
     register_channel,
 )
-from db.engine import make_engine, session, upgrade
+from db.engine import session
 from db.models import (
     Agency,
     AgencyAlias,
@@ -72,28 +71,7 @@ SHARED = Path(os.environ.get("XXGK_SHARED", REPO.parent / "shared"))
 # ---- database fixtures and builders -------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory) -> Path:
-    """One migrated database file, copied for each test (migrations take a while)."""
-    path = tmp_path_factory.mktemp("alerts-template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()  # the last connection checkpoints the WAL into the file
-    return path
-
-
-@pytest.fixture
-def db_url(tmp_path, migrated_db) -> str:
-    target = tmp_path / "xxgk.db"
-    shutil.copyfile(migrated_db, target)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = make_engine(db_url)
-    yield engine
-    engine.dispose()
+# db_url and engine: tests/conftest.py (tests/databases.py), SQLite or PostgreSQL.
 
 
 _keys = itertools.count(1)
