@@ -71,7 +71,7 @@ def _drop(server: str, name: str) -> None:
 def _config(sites_toml: Path, db_url: str, out: Path) -> Path:
     text = sites_toml.read_text(encoding="utf-8")
     head = (f'database_url = "{db_url}"\n[crawler]\nper_host_delay_s = 0\ncheck_workers = 0\nconcurrency = 16\n'
-            "timeout_s = 30\nretries = 1\n")
+            "timeout_s = 30\nretries = 1\nallow_private_addresses = true\n")
     out.write_text(head + "\n" + text + "\n", encoding="utf-8")  # the demo's file holds [[sites]] only
     return out
 

@@ -23,6 +23,7 @@ from compliance import verdicts as v
 from compliance.alerts import alert_findings, cancel_stale
 from compliance.deadlines import deadline
 from compliance.lifecycle import SyncResult, sync
+from db.crawlstate import is_list_emptied
 from db.engine import in_chunks, session
 from db.models import (Agency, CrawlRun, Document, DocumentVersion, Finding, Report, figure_column,
                        report_figure)
@@ -188,6 +189,16 @@ def _crawls_after(runs: list[_Run], after: datetime) -> v.SiteCrawls | None:
                         last_error=last_error)
 
 
+def _emptied_sites(runs: dict[str, list[_Run]]) -> dict[str, str]:
+    """Sites whose latest crawl found their lists emptied (db.crawlstate.LIST_EMPTIED_MARK): site → error."""
+    out = {}
+    for site, site_runs in runs.items():
+        latest = max(site_runs, key=lambda r: r.finished_at)
+        if latest.error is not None and is_list_emptied(latest.status, [latest.error]):
+            out[site] = latest.error
+    return out
+
+
 def _copies(s, agency_ids: set[int], year: int) -> dict[int, list[v.Copy]]:
     """Per agency with several documents: the documents holding its report on `year` (their
     current version's data).
@@ -257,6 +268,12 @@ def evaluate(year: int, today: date, agencies: dict[int, v.AgencyFacts], registe
         crawls = _crawls_after(runs.get(agency.site, []), after) if agency.site else None
         if (verdict := v.missing(agency, year, due, today, crawls)) is not None:
             out.append(verdict)
+    if year == today.year - 1:  # once, with the latest report year (the sweep after each crawl sweeps it)
+        emptied = _emptied_sites(runs)
+        for agency_id in sorted(registered):
+            agency = agencies[agency_id]
+            if agency.site in emptied:
+                out.append(v.list_emptied(agency, year, emptied[agency.site]))
     # Copied text: this year's reports against each other and against last year's.
     common = v.common_hashes(r.sketch for r in this_year.values())
     names = {i: a.name for i, a in agencies.items()}

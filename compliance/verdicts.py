@@ -1,5 +1,5 @@
-"""Verdicts that no single report can give: late, missing, site unreachable, carryover mismatch,
-copied text, implausible year-on-year changes, conflicting copies. Pure: facts in, verdicts out.
+"""Verdicts that no single report can give: late, missing, site unreachable, a site's list emptied,
+carryover mismatch, copied text, implausible year-on-year changes, conflicting copies. Pure: facts in, verdicts out.
 
 The sweep (compliance.sweep) loads the facts from the store and tracks what comes out
 (compliance.lifecycle).
@@ -133,6 +133,17 @@ def missing(agency: AgencyFacts, year: int, deadline: date, today: date, crawls:
                        f"站点“{agency.site}”自{_day(deadline)}以来无法抓取{reason}，无法判断{year}年度报告是否已发布",
                        where=agency.site or "", evidence={**evidence, "error": crawls.last_error})
     return None
+
+
+def list_emptied(agency: AgencyFacts, year: int, error: str) -> Verdict:
+    """The latest crawl of the agency's site read its lists, and they named no report where earlier
+    crawls listed some (db.crawlstate.LIST_EMPTIED_MARK): the site was redesigned and the crawler
+    may need updating. A warning for whoever runs the crawler, routed like any finding; such a
+    crawl counts as failed, so the agency's reports are not called missing meanwhile."""
+    return Verdict(agency.id, year, "list_emptied", "warning",
+                   f"站点“{agency.site}”的列表页没有返回任何条目，网站可能已改版，抓取程序可能需要更新"
+                   f"（{error}）",
+                   where=agency.site or "", evidence={"site": agency.site, "error": error})
 
 
 # ---- across years -------------------------------------------------------------------------

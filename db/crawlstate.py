@@ -66,6 +66,24 @@ def describe_agency(session: Session | Connection, agency_id: int, *, region_cod
     })
 
 
+# The first error of a failed crawl_run whose lists were read but named no report, where earlier
+# crawls listed reports: the site was most likely redesigned (or its list now comes from a script)
+# and the crawler needs updating. Such a run is not a successful crawl: it makes no report missing
+# (compliance.sweep), and the sweep alerts on it instead.
+LIST_EMPTIED_MARK = "列表页没有返回任何报告条目"
+
+
+def list_emptied_error(listed_before: int) -> str:
+    """The crawl_run error of a site whose lists suddenly name no report (see LIST_EMPTIED_MARK)."""
+    return (f"{LIST_EMPTIED_MARK}（此前列出 {listed_before} 篇报告），网站可能已改版，"
+            "抓取程序可能需要更新；本次不据此判断报告缺失")
+
+
+def is_list_emptied(status: str, errors: list[str] | None) -> bool:
+    """Whether a crawl_run row is one whose lists came back empty (see LIST_EMPTIED_MARK)."""
+    return status == "failed" and bool(errors) and str(errors[0]).startswith(LIST_EMPTIED_MARK)
+
+
 def start_runs(session: Session, sites: list[str]) -> dict[str, int]:
     """A 'running' crawl_run row per site, in one flush. Runs of these sites still marked
     'running' were interrupted (the process was killed): they are closed as failed."""

@@ -1,6 +1,8 @@
 """Crawl the configured sites: find annual reports, fetch what is new or changed, check and store it.
 
 One site's failure never stops the others; each site's result is recorded in `crawl_run`.
+A site none of whose lists could be read, or whose lists, read anew, suddenly name no report
+(redesigned: db.crawlstate.LIST_EMPTIED_MARK), is a failed crawl: it proves no report missing.
 Fetching is polite (scraper.http.PoliteClient); parsing is pure (scraper.listing,
 scraper.article, checks); storage is db.store / db.crawlstate.
 """
@@ -202,7 +204,9 @@ class Crawler:
     async def _crawl_site(self, client: PoliteClient, crawl: _SiteCrawl, since: int | None) -> None:
         site, state, result = crawl.site, crawl.state, crawl.result
         try:
-            entries, listed = await self._list(client, crawl, since)
+            entries, listed, fresh = await self._list(client, crawl, since)
+            if listed and fresh and self._emptied(crawl, entries):
+                return
             # Known articles an unchanged list no longer shows us are revisited (conditional GET)
             # once their last check is older than recheck_after_days, to notice later edits.
             # A page never read completely (it failed last time) is always due.
@@ -232,7 +236,7 @@ class Crawler:
                     self.progress(site.name, done, len(candidates))
 
             await asyncio.gather(*(one(e) for e in candidates))
-            if not listed and not known:
+            if not listed:  # the known pages may have been revisited, but what is new is unknown
                 result.status = "failed"
             elif result.errors:
                 result.status = "partial"
@@ -241,14 +245,16 @@ class Crawler:
             result.status = "failed"
 
     async def _list(self, client: PoliteClient, crawl: _SiteCrawl,
-                    since: int | None = None) -> tuple[dict[str, ListEntry], bool]:
-        """Entries of all list URLs (conditional GETs), and whether any list could be read.
+                    since: int | None = None) -> tuple[dict[str, ListEntry], bool, bool]:
+        """Entries of all list URLs (conditional GETs), whether any list could be read, and
+        whether every list's first page was read anew (none unchanged or failed).
 
         Beyond the pages `iter_entries` walks: a TRS "动静结合" list's later pages come from the
         site's document search, and a jcms site's annual-report module is asked for the reports
         of the units it names (see `_trs_search` and `_annual_report_module`)."""
         seen: dict[str, ListEntry] = {}
         listed = False
+        fresh = True
         hints = crawl.site.hints
         units: dict[str, str] = {}  # unit code -> origin of its annual-report module
 
@@ -277,9 +283,15 @@ class Crawler:
                 listed = True
             except ListingError as exc:
                 crawl.result.errors.append(f"{list_url}：{exc}")
+                # Not its validators (an error page's, a challenge's): the next crawl reads it anew.
+                crawl.updates.append(crawlstate.UrlUpdate(exc.url, "list", None, None, None, None, forget=True))
+                fresh = False
+                crawl.result.errors.extend(errors)
+                continue
             crawl.result.errors.extend(errors)
             page = first[0] if first else None
             if page is None or page.error is not None or page.not_modified or page.content is None:
+                fresh = False
                 continue  # unchanged (304) or unread: its search pages and links are as before
             if not any(marker in page.content for marker in _API_MARKERS):
                 continue  # most pages: no need to decode them again
@@ -303,7 +315,23 @@ class Crawler:
         if units:
             await self._annual_report_module(client, crawl, dict(list(units.items())[:MODULE_MAX_UNITS]),
                                              since, seen)
-        return seen, listed
+        return seen, listed, fresh
+
+    @staticmethod
+    def _emptied(crawl: _SiteCrawl, entries: dict[str, ListEntry]) -> bool:
+        """True (and the site's crawl failed, see LIST_EMPTIED_MARK) if its lists, read anew,
+        name no report although earlier crawls listed some. Nothing else of the site is fetched,
+        and the lists' validators are dropped so that the next crawl reads them anew too."""
+        if any(is_report_title(e.title) for e in entries.values()):
+            return False
+        before = sum(1 for a in crawl.state.known_articles if a.title and is_report_title(a.title))
+        if before == 0:
+            return False
+        crawl.result.errors.insert(0, crawlstate.list_emptied_error(before))
+        crawl.result.status = "failed"
+        lists = {u.url for u in crawl.updates if u.kind == "list"}
+        crawl.updates.extend(crawlstate.UrlUpdate(url, "list", None, None, None, None, forget=True) for url in lists)
+        return True
 
     async def _trs_search(self, client: PoliteClient, crawl: _SiteCrawl, query: trs.TrsApiQuery,
                           seen: dict[str, ListEntry]) -> None:
@@ -452,7 +480,7 @@ class Crawler:
         result = crawl.result
         for job, outcome in outcomes:
             attachment = job is not None and job.source_url is not None
-            if outcome.error is not None and (attachment or outcome.failed):
+            if outcome.error is not None and (attachment or outcome.failed or outcome.retry):
                 result.errors.append(f"{outcome.url}：{outcome.error}")
             if outcome.failed or outcome.retry:
                 # Not stored, but may be next time (a crash, LibreOffice missing): forget the

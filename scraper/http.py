@@ -14,11 +14,16 @@ around it:
   `Retry-After` over `max_retry_after_s` ends the fetch; a 429/503 with `Retry-After` also
   pauses the whole host;
 - conditional GET (If-None-Match / If-Modified-Since); 304 → `not_modified`;
-- only allowed hosts, on every redirect hop (redirects are followed here, at most
+- only allowed hosts and http(s), on every redirect hop (redirects are followed here, at most
   `max_redirects`, loops refused);
+- only public addresses unless `allow_private_addresses`: the transport checks every address a
+  name resolves to and connects to the checked one (scraper.transport); a host refused once is
+  refused for the rest of the run without another attempt;
 - bodies streamed and cut off at `max_response_mb` (Content-Length checked first);
 - timeouts: `timeout_s` for connecting and for each read, and a whole attempt may take at
-  most `5 × timeout_s` (a server trickling bytes cannot hold a slot forever).
+  most `max_response_s` (default `5 × timeout_s`: a server trickling bytes cannot hold a slot
+  forever);
+- TLS: certificates verified; a failed handshake is an error of its own, not retried.
 
 `fetch` never raises for network or HTTP trouble: the `FetchResult` carries a one-line
 Chinese `error` instead.
@@ -42,7 +47,7 @@ from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
 from checks.normalize import human_size
-from scraper.transport import PerOriginTransport
+from scraper.transport import ForbiddenAddress, PerOriginTransport, TLSError
 from xxgk.config import CrawlerConfig
 
 __all__ = [
@@ -54,11 +59,13 @@ __all__ = [
     "ERR_ROBOTS",
     "ERR_OFF_HOST",
     "ERR_REDIRECTS",
+    "ERR_SCHEME",
 ]
 
 ERR_ROBOTS = "robots.txt 禁止抓取"
 ERR_OFF_HOST = "不在允许抓取的站点范围内"
 ERR_REDIRECTS = "重定向次数过多"
+ERR_SCHEME = "无法抓取的网址（只抓取 http/https）"
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -98,6 +105,7 @@ class ClientStats:
     robots_blocked: int = 0  # fetches refused because of robots.txt (no request made)
     off_host: int = 0  # fetches refused because the host is not allowed (no request made)
     not_modified: int = 0
+    blocked_addresses: int = 0  # fetches refused: the host resolves to a non-public address
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +117,7 @@ class ClientStats:
             "robots_blocked": self.robots_blocked,
             "off_host": self.off_host,
             "not_modified": self.not_modified,
+            "blocked_addresses": self.blocked_addresses,
         }
 
 
@@ -183,6 +192,7 @@ class _Host:
     ready_at: float = 0.0  # monotonic time before which no request may start
     delay: float = 0.0
     robots: Protego | bool | None = None  # None: not read yet; True: allow all; False: deny all
+    blocked: str | None = None  # why the host may not be fetched (its address), once found out
 
 
 _ALLOW_ALL, _DENY_ALL = True, False
@@ -216,7 +226,8 @@ class PoliteClient:
         # every response) would only cost CPU. No proxies from the environment: requests go
         # where the URL says. What the client did that matters is kept: its headers, its
         # timeouts and its cookie jar.
-        self._transport = PerOriginTransport(max_pools=2 * cfg.concurrency + 2)
+        self._transport = PerOriginTransport(max_pools=2 * cfg.concurrency + 2,
+                                             allow_private_addresses=cfg.allow_private_addresses)
         self._headers = httpx.Headers({
             "Connection": "keep-alive",
             "User-Agent": self.user_agent,
@@ -310,12 +321,20 @@ class PoliteClient:
                 scheme = ""
             key = host_key(current)
             if scheme not in ("http", "https") or key is None:
-                return failed(f"无法抓取的网址：{current[:200]}")
+                where = "重定向目标：" if hop else ""
+                return failed(f"{ERR_SCHEME}：{where}{current[:200]}")
             if key not in self.allowed_hosts:
                 self.stats.off_host += 1
                 where = f"重定向目标 {key} " if hop else f"{key} "
                 return failed(where + ERR_OFF_HOST)
+            host = self._hosts.get(key)
+            if host is not None and host.blocked is not None:
+                self.stats.blocked_addresses += 1
+                return failed(host.blocked)
             if check_robots and not await self._robots_allows(current, key):
+                blocked = self._host(key).blocked
+                if blocked is not None:  # found out fetching robots.txt
+                    return failed(blocked)
                 self.stats.robots_blocked += 1
                 return failed(ERR_ROBOTS)
 
@@ -503,7 +522,7 @@ class PoliteClient:
             att = _Attempt()
             resp: httpx.Response | None = None
             try:
-                async with asyncio.timeout(cfg.timeout_s * 5):
+                async with asyncio.timeout(cfg.response_time_limit_s):
                     async with self._send(method, url, headers, data) as resp:
                         att.status = resp.status_code
                         att.headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -522,11 +541,24 @@ class PoliteClient:
             except _TooLarge as exc:
                 att.error, att.content = str(exc), None
                 att.bytes = resp.num_bytes_downloaded if resp is not None else 0
-            except (TimeoutError, httpx.TimeoutException):
+            except httpx.TimeoutException:
                 self.stats.network_errors += 1
                 att.error, att.retryable = f"请求超时（超过 {cfg.timeout_s:g} 秒）", True
                 att.status, att.content = None, None
                 att.bytes = resp.num_bytes_downloaded if resp is not None else 0
+            except TimeoutError:  # the whole response took too long: a trickle, an endless body
+                self.stats.network_errors += 1
+                att.error = f"下载超时（整个响应超过 {cfg.response_time_limit_s:g} 秒仍未传完），已中止"
+                att.retryable, att.status, att.content = True, None, None
+                att.bytes = resp.num_bytes_downloaded if resp is not None else 0
+            except ForbiddenAddress as exc:  # nothing was sent: the address is not public
+                self.stats.requests -= 1
+                self.stats.blocked_addresses += 1
+                st.blocked = str(exc)
+                att.error, att.status, att.content = str(exc), None, None
+            except TLSError as exc:  # an untrusted certificate, a server not speaking TLS: not retried
+                self.stats.network_errors += 1
+                att.error, att.status, att.content = f"HTTPS 连接失败：{exc}", None, None
             except httpx.TransportError as exc:
                 self.stats.network_errors += 1
                 att.error, att.retryable = _network_error(exc), True
@@ -595,6 +627,8 @@ def _network_error(exc: httpx.TransportError) -> str:
         return "无法连接服务器"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "服务器提前断开连接"
+    if isinstance(exc, httpx.ReadError):
+        return "读取响应时连接中断（连接被服务器重置或关闭）"
     if isinstance(exc, httpx.UnsupportedProtocol):
         return "不支持的网址协议"
     return f"网络错误（{type(exc).__name__}）"

@@ -25,6 +25,7 @@ from typing import Literal
 from scraper.http import FetchResult, PoliteClient
 from scraper.platforms import gkmlpt, jcms, plain, trs
 from scraper.platforms.common import ListEntry, entries_from_tree, parse_html, to_text
+from scraper.soft_errors import error_page
 from xxgk.config import SiteHints
 
 __all__ = ["ListEntry", "ListingError", "Platform", "detect_platform", "parse_list_page", "iter_entries"]
@@ -84,6 +85,8 @@ async def iter_entries(
     - `on_fetch` sees every list fetch (to store validators, count bytes).
     - A first page that cannot be fetched raises `ListingError`. A later one never stops the
       walk: its error is appended to `errors` if given (and `on_fetch` sees its FetchResult).
+      A 200 answer that is an error page or a firewall's challenge (scraper.soft_errors) counts
+      as a page that could not be fetched.
     """
     walker = _Walk(client, hints, max(1, max_pages), validators or {}, on_fetch, errors)
     platform = hints.platform
@@ -154,8 +157,9 @@ class _Walk:
             self.on_fetch(res)
         if res.not_modified:
             return None
-        if not res.ok or res.content is None:
-            reason = res.error or f"HTTP {res.status}"
+        soft = error_page(res.content, res.content_type) if res.ok and res.content is not None else None
+        if not res.ok or res.content is None or soft is not None:
+            reason = soft or res.error or f"HTTP {res.status}"
             if first:
                 raise ListingError(url, reason)
             if self.errors is not None:

@@ -23,6 +23,7 @@ from compliance.registry import AgencyMatcher
 from db import crawlstate
 from db.engine import make_engine, session
 from db.store import save_report, stored_document
+from scraper.soft_errors import error_page
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -94,6 +95,10 @@ def store_document(job: DocumentJob, engine: Engine | None = None, *, read: Read
     """Read (unless `read`, the outcome of read_document(job), is given), check and store."""
     report, problem = check_read(read if read is not None else read_document(job))
     if report is None:
+        # Not a report: a 200 answer that is an error page or a firewall's challenge is a fetch
+        # that failed, retried next crawl (nothing is stored, what was stored before stays).
+        if (soft := error_page(job.content, job.content_type)) is not None:
+            return JobOutcome(job.url, None, f"{soft}，未入库", retry=True)
         if problem is None:
             return JobOutcome(job.url, None)
         return JobOutcome(job.url, None, problem.reason, retry=problem.retryable)

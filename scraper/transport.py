@@ -10,22 +10,55 @@ The pools do their network I/O on asyncio streams (`AsyncioBackend`), not throug
 default, which wraps every read and write in cancel scopes and task bookkeeping of its own: those
 reads and writes are most of what a crawl's event loop does. Timeouts and TLS work as before, and
 httpcore's errors are raised as httpx's, as `httpx.AsyncHTTPTransport` raises them.
+
+The backend resolves names itself and checks every address of the answer before connecting
+(scraper.addresses: private, loopback, link-local, reserved, multicast and unspecified addresses
+are refused unless `allow_private_addresses`), then connects to the checked address, never
+looking the name up a second time: a DNS answer that changes between the check and the connection
+(DNS rebinding) cannot slip through. A refused address raises `ForbiddenAddress`; a failed TLS
+handshake (an untrusted certificate, a plain-HTTP server spoken to over https) raises `TLSError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import select
+import socket
 import ssl
 import typing
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import httpcore
 import httpx
 
+from scraper.addresses import parse_ip, refusal
+
+PRIVATE_HINT = "如确需抓取内网站点，请在配置中设置 [crawler] allow_private_addresses = true"
+
+
+class _ForbiddenAddress(httpcore.ConnectError):
+    """The backend's refusal of an address (raised as ForbiddenAddress)."""
+
+
+class _TLSFailure(httpcore.ConnectError):
+    """The backend's failed TLS handshake (raised as TLSError)."""
+
+
+class ForbiddenAddress(httpx.ConnectError):
+    """The host resolves to an address the crawler may not connect to; nothing was sent. The
+    message is one line of Chinese naming the host, the address and its kind."""
+
+
+class TLSError(httpx.ConnectError):
+    """The TLS handshake failed: the certificate could not be verified, or the server does not
+    speak TLS. The message is one line of Chinese."""
+
+
 # httpcore's errors and the httpx errors they are raised as, the most specific first.
 _ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+    (_ForbiddenAddress, ForbiddenAddress),
+    (_TLSFailure, TLSError),
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
     (httpcore.ReadTimeout, httpx.ReadTimeout),
     (httpcore.WriteTimeout, httpx.WriteTimeout),
@@ -56,12 +89,15 @@ _Origin = tuple[bytes, bytes, int | None]  # scheme, host, port
 
 class PerOriginTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, max_pools: int = 64, connections_per_origin: int = 2,
-                 keepalive_expiry: float = 30.0, verify: ssl.SSLContext | bool = True) -> None:
+                 keepalive_expiry: float = 30.0, verify: ssl.SSLContext | bool = True,
+                 allow_private_addresses: bool = False, resolver: Resolver | None = None) -> None:
+        """`allow_private_addresses`: connect to hosts resolving to non-public addresses too (see
+        the module docstring). `resolver`: (host, port) → [(family, address)], the system's by default."""
         self._verify = verify
         self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
         self._connections = connections_per_origin
         self._keepalive_expiry = keepalive_expiry
-        self._backend = AsyncioBackend()
+        self._backend = AsyncioBackend(allow_private_addresses=allow_private_addresses, resolver=resolver)
         self._max_pools = max_pools
         self._pools: OrderedDict[_Origin, httpcore.AsyncConnectionPool] = OrderedDict()
         self._in_flight: dict[_Origin, int] = {}
@@ -215,7 +251,13 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         except TimeoutError:
             self._writer.transport.abort()
             raise httpcore.ConnectTimeout("timed out in the TLS handshake") from None
-        except OSError as exc:  # ssl.SSLError included
+        except ssl.SSLCertVerificationError as exc:
+            self._writer.transport.abort()
+            raise _TLSFailure(f"证书验证失败（{exc.verify_message or exc.reason or exc}）") from exc
+        except ssl.SSLError as exc:
+            self._writer.transport.abort()
+            raise _TLSFailure(f"TLS 握手失败，服务器可能不支持 HTTPS（{exc.reason or exc}）") from exc
+        except OSError as exc:
             self._writer.transport.abort()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         return self
@@ -246,15 +288,64 @@ def _readable(sock: typing.Any) -> bool:
     return bool(select.select([fd], [], [], 0)[0])
 
 
+Resolver = Callable[[str, int], Awaitable[list[tuple[int, str]]]]
+
+
+async def system_resolver(host: str, port: int) -> list[tuple[int, str]]:
+    """(family, address) of every address `host` resolves to, in the system's order, each once.
+    An address literal in canonical notation is its own answer (no lookup)."""
+    ip = parse_ip(host)
+    if ip is not None and "%" not in host:
+        return [(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, str(ip))]
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    out: list[tuple[int, str]] = []
+    for family, _, _, _, sockaddr in infos:
+        if family in (socket.AF_INET, socket.AF_INET6) and (family, sockaddr[0]) not in out:
+            out.append((family, str(sockaddr[0])))
+    return out
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, *, allow_private_addresses: bool = False, resolver: Resolver | None = None) -> None:
+        self.allow_private_addresses = allow_private_addresses
+        self._resolve = resolver or system_resolver
+
+    async def addresses(self, host: str, port: int) -> list[tuple[int, str]]:
+        """The addresses to connect to for `host`, every one checked (see the module docstring)."""
+        try:
+            found = await self._resolve(host, port)
+        except OSError as exc:  # socket.gaierror
+            raise httpcore.ConnectError(f"域名解析失败：{host}（{exc.strerror or exc}）") from exc
+        if not found:
+            raise httpcore.ConnectError(f"域名解析失败：{host}（没有地址）")
+        if not self.allow_private_addresses:
+            for _, address in found:
+                ip = parse_ip(address)
+                why = "无法识别的地址" if ip is None else refusal(ip)
+                if why is not None:
+                    subject = f"{host} 是{why}" if parse_ip(host) == ip else f"{host} 解析到{why} {address}"
+                    raise _ForbiddenAddress(f"{subject}，不允许抓取（{PRIVATE_HINT}）")
+        return found
+
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[tuple[int, int, int | bytes]] | None = None,
                           ) -> httpcore.AsyncNetworkStream:
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None)
+                found = await self.addresses(host, port)
+                failure: OSError | None = None
+                for family, address in found:  # each checked address in turn; the name is not looked up again
+                    try:
+                        reader, writer = await asyncio.open_connection(
+                            address, port, family=family, flags=socket.AI_NUMERICHOST,
+                            local_addr=(local_address, 0) if local_address else None)
+                        break
+                    except OSError as exc:
+                        failure = exc
+                else:
+                    assert failure is not None
+                    raise failure
         except TimeoutError:
             raise httpcore.ConnectTimeout("timed out connecting") from None
         except OSError as exc:

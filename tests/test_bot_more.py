@@ -98,7 +98,8 @@ def test_crawl_edits_its_progress_and_runs_once_at_a_time(store: Engine, demo: D
     monkeypatch.setattr(crawl_handler, "TICK", 0.05)
     sites = [SiteConfig(**entry) for entry in sites_config(demo)]
     # A pause between requests: the crawl lasts long enough (about 3 s) to be asked about.
-    crawler = CrawlerConfig(per_host_delay_s=0.3, timeout_s=10, backoff_s=0.05, retries=1, check_workers=0)
+    crawler = CrawlerConfig(per_host_delay_s=0.3, timeout_s=10, backoff_s=0.05, retries=1, check_workers=0,
+                            allow_private_addresses=True)
 
     async def scenario(bot: Harness) -> None:
         svc = services(bot.app)

@@ -40,7 +40,7 @@ def _sites(srv) -> list[SiteConfig]:
 
 def _crawl(srv, engine, *, since=None, timeout=10.0, sites=None, recheck_after_days=7.0, retries=3,
            soffice="soffice"):
-    cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=timeout, backoff_s=0.05, retries=retries,
+    cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=timeout, backoff_s=0.05, retries=retries, allow_private_addresses=True,
                         max_response_mb=20, concurrency=8, recheck_after_days=recheck_after_days)
     crawler = Crawler(cfg, engine, soffice=soffice)
     return {r.site: r for r in asyncio.run(crawler.run(sites or _sites(srv), since=since))}
@@ -154,7 +154,8 @@ def test_robots_txt_is_read_again_once_the_cache_is_off(server, tmp_path):
     sites = [s for s in _sites(server) if s.name == "jiashan-plain"]  # its robots.txt forbids /private/
     _crawl(server, engine, sites=sites)
     server.reset_log()
-    cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=10, backoff_s=0.05, retries=3, robots_cache_hours=0)
+    cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=10, backoff_s=0.05, retries=3, robots_cache_hours=0,
+                        allow_private_addresses=True)
     results = asyncio.run(Crawler(cfg, engine).run(sites))
     assert [q.path for q in server.requests].count("/robots.txt") == 1
     # The cached copy was the real file: a forbidden path stays forbidden with or without it.
@@ -229,7 +230,8 @@ def test_slow_page_times_out_without_stopping_the_site(server, tmp_path):
 def test_cli_crawl_one_site(server, tmp_path):
     cfg = tmp_path / "xxgk.toml"
     site = next(s for s in sites_config(server) if s["name"] == "lianjiang-trs")
-    lines = [f'database_url = "{new_database_url(tmp_path, "cli.db")}"', "[crawler]", "per_host_delay_s = 0", "",
+    lines = [f'database_url = "{new_database_url(tmp_path, "cli.db")}"', "[crawler]", "per_host_delay_s = 0",
+             "allow_private_addresses = true", "",
              "[[sites]]"]
     for key, value in site.items():
         if isinstance(value, list):

@@ -35,7 +35,7 @@ def test_headers_and_cookies_as_httpx_client_sent_them() -> None:
         app.router.add_route("*", "/{tail:.*}", page)
         runner, host = await _serve(app)
         runner2, host2 = await _serve(app, "127.0.0.2")  # another host (cookies ignore the port)
-        cfg = CrawlerConfig(per_host_delay_s=0, respect_robots=False)
+        cfg = CrawlerConfig(per_host_delay_s=0, respect_robots=False, allow_private_addresses=True)
         try:
             async with PoliteClient(cfg, [host, host2]) as client:
                 assert (await client.fetch(f"http://{host}/first", etag='"v1"')).ok
@@ -74,7 +74,8 @@ def test_a_redirect_to_an_unreadable_location_is_a_protocol_error_retried() -> N
         app = web.Application()
         app.router.add_get("/bad", bad)
         runner, host = await _serve(app)
-        cfg = CrawlerConfig(per_host_delay_s=0, backoff_s=0.01, retries=2, respect_robots=False)
+        cfg = CrawlerConfig(per_host_delay_s=0, backoff_s=0.01, retries=2, respect_robots=False,
+                            allow_private_addresses=True)
         try:
             async with PoliteClient(cfg, [host]) as client:
                 res = await client.fetch(f"http://{host}/bad")

@@ -231,7 +231,7 @@ def _config(srv, name: str, **changes) -> SiteConfig:
 
 def _crawl(srv, engine, site: SiteConfig, *, since=None, max_list_pages=30):
     cfg = CrawlerConfig(per_host_delay_s=0.0, timeout_s=10, backoff_s=0.05, retries=1, check_workers=0,
-                        max_list_pages=max_list_pages)
+                        max_list_pages=max_list_pages, allow_private_addresses=True)
     srv.reset_log()
     return asyncio.run(Crawler(cfg, engine).run([site], since=since))[0]
 

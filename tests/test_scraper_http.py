@@ -203,7 +203,8 @@ async def serve(app: web.Application, ports: int = 1):
 
 
 def cfg(**overrides) -> CrawlerConfig:
-    base = dict(per_host_delay_s=0.0, timeout_s=5.0, retries=3, backoff_s=0.05, max_retry_after_s=10.0)
+    base = dict(per_host_delay_s=0.0, timeout_s=5.0, retries=3, backoff_s=0.05, max_retry_after_s=10.0,
+                allow_private_addresses=True)  # the test servers are on loopback
     base.update(overrides)
     return CrawlerConfig(**base)
 

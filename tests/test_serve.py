@@ -310,7 +310,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _config(path: Path, db_url: str, srv: DemoServer, *, delay: float) -> Path:
     lines = [f"database_url = {json.dumps(db_url)}", "[crawler]", f"per_host_delay_s = {delay}",
-             "timeout_s = 10", "backoff_s = 0.05", "check_workers = 1", ""]
+             "timeout_s = 10", "backoff_s = 0.05", "check_workers = 1", "allow_private_addresses = true", ""]
     for entry in sites_config(srv):
         lines.append("[[sites]]")
         lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in entry.items()

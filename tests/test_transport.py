@@ -43,7 +43,7 @@ async def _servers(n: int) -> tuple[list[web.AppRunner], list[str], list[set[int
 def test_one_connection_per_origin_reused() -> None:
     async def main() -> None:
         runners, bases, peers = await _servers(3)
-        transport = PerOriginTransport(max_pools=8)
+        transport = PerOriginTransport(max_pools=8, allow_private_addresses=True)
         try:
             async with httpx.AsyncClient(transport=transport) as client:
                 for _ in range(5):
@@ -63,7 +63,7 @@ def test_one_connection_per_origin_reused() -> None:
 def test_idle_pools_closed_beyond_limit_but_not_busy_ones() -> None:
     async def main() -> None:
         runners, bases, peers = await _servers(4)
-        transport = PerOriginTransport(max_pools=2)
+        transport = PerOriginTransport(max_pools=2, allow_private_addresses=True)
         try:
             async with httpx.AsyncClient(transport=transport) as client:
                 slow = asyncio.create_task(client.get(bases[0] + "/slow"))
@@ -134,13 +134,14 @@ def test_https_on_asyncio_streams_keeps_one_connection_and_refuses_untrusted_cer
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         try:
-            trusting = PerOriginTransport(verify=ssl.create_default_context(cadata=cert_pem))
+            trusting = PerOriginTransport(verify=ssl.create_default_context(cadata=cert_pem),
+                                          allow_private_addresses=True)
             async with httpx.AsyncClient(transport=trusting) as client:
                 for i in range(3):
                     r = await client.get(f"https://127.0.0.1:{port}/{i}")
                     assert r.status_code == 200 and r.text == "正文" * 5000
             assert len(seen) == 1  # kept alive over TLS
-            async with httpx.AsyncClient(transport=PerOriginTransport()) as client:  # the system's CAs
+            async with httpx.AsyncClient(transport=PerOriginTransport(allow_private_addresses=True)) as client:  # the system's CAs
                 with pytest.raises(httpx.ConnectError):
                     await client.get(f"https://127.0.0.1:{port}/")
         finally:
@@ -173,7 +174,7 @@ def test_network_errors_are_httpx_errors() -> None:
         closed_port = free.getsockname()[1]
         free.close()  # nothing listens there
         try:
-            async with httpx.AsyncClient(transport=PerOriginTransport(), timeout=0.2) as client:
+            async with httpx.AsyncClient(transport=PerOriginTransport(allow_private_addresses=True), timeout=0.2) as client:
                 with pytest.raises(httpx.ConnectError):
                     await client.get(f"http://127.0.0.1:{closed_port}/")
                 with pytest.raises(httpx.RemoteProtocolError):

@@ -125,7 +125,7 @@ def test_workers_claiming_at_once_never_share_a_group(engine) -> None:  # noqa: 
 
 def _config(path: Path, db_url: str, srv: DemoServer, *, delay: float, lease_s: float, batch: int = 1) -> Path:
     lines = [f"database_url = {json.dumps(db_url)}", "[crawler]", f"per_host_delay_s = {delay}",
-             "timeout_s = 10", "backoff_s = 0.05", "check_workers = 0", "[schedule]",
+             "timeout_s = 10", "backoff_s = 0.05", "check_workers = 0", "allow_private_addresses = true", "[schedule]",
              f"lease_s = {lease_s}", "crawl_by_workers = true", f"worker_batch = {batch}", ""]
     for entry in sites_config(srv):
         lines.append("[[sites]]")

@@ -214,7 +214,8 @@ def demo(
         sites = [SiteConfig(**entry) for entry in sites_config(srv)]
         settings = Settings(
             database_url=database_url,
-            crawler=CrawlerConfig(per_host_delay_s=0.05, timeout_s=10, backoff_s=0.2, retries=3),
+            crawler=CrawlerConfig(per_host_delay_s=0.05, timeout_s=10, backoff_s=0.2, retries=3,
+                                  allow_private_addresses=True),  # the demo sites are on loopback
             sites=sites,
         )
         for site in sites:

@@ -76,7 +76,19 @@ class CrawlerConfig(BaseModel):
     backoff_s: float = Field(1.0, ge=0, description="First retry delay; doubles each time (Retry-After wins).")
     max_retry_after_s: float = Field(120.0, ge=0, description="Longest Retry-After honoured; longer means give up.")
     max_response_mb: float = Field(50.0, gt=0)
+    max_response_s: float | None = Field(
+        None, gt=0,
+        description="Longest time one response may take from request to last byte (a server trickling an "
+                    "endless body); default 5 x timeout_s.",
+    )
     max_redirects: int = Field(5, ge=0, le=20)
+    allow_private_addresses: bool = Field(
+        False,
+        description="Fetch hosts that resolve to private, loopback, link-local, reserved, multicast or "
+                    "unspecified addresses. Off: every address a name resolves to is checked before connecting "
+                    "(a site's name pointing into the internal network is refused). Only for sites on an internal "
+                    "network, the demo and tests on loopback.",
+    )
     max_list_pages: int = Field(30, ge=1, description="Pagination limit per list URL.")
     respect_robots: bool = True
     robots_cache_hours: float = Field(
@@ -107,6 +119,11 @@ class CrawlerConfig(BaseModel):
     @property
     def user_agent_header(self) -> str:
         return self.user_agent.format(contact_url=self.contact_url)
+
+    @property
+    def response_time_limit_s(self) -> float:
+        """The whole of one response (request to last byte) may take at most this long."""
+        return self.max_response_s if self.max_response_s is not None else 5 * self.timeout_s
 
 
 class DeadlineOverride(BaseModel):

@@ -9,6 +9,9 @@
 Five realistic sites (TRS, Hanweb jcms, gkmlpt, plain, a TRS "动静结合" column) with several years of reports, their
 ground truth (`Site.reports`: URL, agency, year, publication date, format, data) and the
 hazards a crawler must survive (`Site.fault_urls`); `many_sites(n)` for the benchmark.
+
+The sites are on loopback (127.x) addresses, which the crawler refuses by default: a crawl of
+them needs `CRAWLER_SETTINGS` (`[crawler] allow_private_addresses = true`), as `xxgk demo` sets.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from __future__ import annotations
 from .model import CST, FailTimes, Huge, ListEntry, Page, RateLimited, Redirect, ReportTruth, Site, Slow
 from .server import DemoServer, LoggedRequest, check_loopback, loopback_addresses
 from .sites import default_sites, gkmlpt_site, jcms_site, many_sites, plain_site, trs_search_site, trs_site
+
+
+# What a crawl of the demo sites needs in `[crawler]`: they are served on loopback addresses.
+CRAWLER_SETTINGS: dict[str, object] = {"allow_private_addresses": True}
 
 
 def sites_config(srv: DemoServer, sites: list[Site] | None = None) -> list[dict]:

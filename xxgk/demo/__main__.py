@@ -4,7 +4,8 @@
     python -m xxgk.demo --many 1000          # the benchmark's 1,000 small sites
     python -m xxgk.demo --port 8123 --config sites.toml
 
-The config goes to stdout (or to --config), as TOML `[[sites]]` tables, and a line
+The config goes to stdout (or to --config), as TOML `[[sites]]` tables (the crawler needs
+`[crawler] allow_private_addresses = true` besides: the sites are on loopback), and a line
 "serving N sites on port P" to stderr once the server listens – so a benchmark can run the
 server in its own process.
 """
@@ -30,7 +31,7 @@ def _toml_value(value) -> str:
 def to_toml(entries: list[dict]) -> str:
     """`[[sites]]` tables for entries of strings and lists of strings, a dict value (the
     hints) as the site's sub-table."""
-    lines = []
+    lines = ["# Sites on loopback: crawl them with [crawler] allow_private_addresses = true", ""]
     for entry in entries:
         lines.append("[[sites]]")
         tables = {k: v for k, v in entry.items() if isinstance(v, dict)}
