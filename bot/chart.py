@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import matplotlib
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
@@ -38,6 +39,11 @@ from query.api import ALL, Column, Scope, Table
 from query.fields import Figure, figure, find_figure
 from query.render import cell_text
 from query.scope import AgencyRef
+
+# Names on a chart are crawled text: a "$" is a dollar sign, not the start of matplotlib's mathtext
+# (an agency named 「某局$\\x$」 would otherwise fail to draw). Set for every Text made from now on,
+# in whichever thread draws.
+matplotlib.rcParams["text.parse_math"] = False
 
 __all__ = [
     "CJKFont", "Chart", "ChartError", "ChartKind", "FontMissing", "NoData",

@@ -95,5 +95,12 @@ class ConversationStore(Generic[T]):
         self._items.move_to_end(key)
         return conversation
 
+    def forget(self, which: Callable[[T], bool]) -> int:
+        """Drop every conversation `which` is true of; how many."""
+        keys = [key for key, (_, conversation) in self._items.items() if which(conversation)]
+        for key in keys:
+            del self._items[key]
+        return len(keys)
+
     def __len__(self) -> int:
         return len(self._items)

@@ -20,6 +20,7 @@ from bot.ask import Answer
 from bot.callbacks import CallbackSigner
 from bot.conversations import Conversation, ConversationStore
 from bot.ratelimit import UserRateLimiter
+from bot.text import shown
 from bot.views import Request, run
 from checks.model import CST
 from xxgk.config import BotConfig, Settings
@@ -64,9 +65,14 @@ class BotServices:
 
         def read() -> Answer:
             with self.engine.connect() as conn:
-                return run(conversation.view, conn, request)
+                return _shown(run(conversation.view, conn, request))
 
         return await self.db(read)
+
+    def forget_user(self, user_id: int) -> int:
+        """Drop the conversations behind `user_id`'s buttons (a revoked user's answers and lists):
+        pressed later, even after a new approval, they are stale. How many were dropped."""
+        return self.conversations.forget(lambda c: getattr(c, "user_id", None) == user_id)
 
     def keyboard(self, answer: Answer, conversation: Conversation, key: str | None = None
                  ) -> InlineKeyboardMarkup | None:
@@ -93,6 +99,20 @@ class BotServices:
                 row.append(InlineKeyboardButton("下一页", callback_data=sign("p", key, answer.next_offset)))
             rows = [row]
         return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _shown(answer: Answer) -> Answer:
+    """The answer without control, zero-width or bidi characters in what it repeats from the store
+    and the question (bot.text.shown): an override in a crawled agency name must not turn a line
+    around. Only ever shorter, so it still fits its message."""
+    answer.title = shown(answer.title)
+    answer.summary = [shown(s) for s in answer.summary]
+    answer.items = [shown(s) for s in answer.items]
+    answer.notes = [shown(s) for s in answer.notes]
+    answer.basis = shown(answer.basis) if answer.basis is not None else None
+    answer.suggestions = [shown(s) for s in answer.suggestions]
+    answer.choices = [replace(c, label=shown(c.label)) for c in answer.choices]
+    return answer
 
 
 def _short(text: str) -> str:

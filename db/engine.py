@@ -58,11 +58,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _password(url: object) -> str | None:
+    """The password in a database URL string (also one SQLAlchemy cannot parse), if any."""
+    import re
+
+    m = re.match(r"[A-Za-z][\w+.-]*://[^:/?#@]*:([^@]*)@", url) if isinstance(url, str) else None
+    return m.group(1) if m else None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` (e.g. Settings.database_url). SQLite gets foreign keys ON, WAL, and its
     temporary files (statement journals, sorts) in memory."""
     kwargs.setdefault("json_serializer", _json_dumps)
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as exc:
+        password = _password(url)
+        if password and password in str(exc):  # older SQLAlchemy quotes an unparsable URL whole
+            from sqlalchemy.exc import ArgumentError
+
+            raise ArgumentError(str(exc).replace(password, "***")) from None
+        raise
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

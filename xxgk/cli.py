@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from checks.normalize import human_size
 from xxgk.cli_common import ConfigOption, err, open_engine, settings_from
-from xxgk.config import Settings
+from xxgk.config import Settings, redact_url
 
 app = typer.Typer(
     help="xxgk monitor：政府信息公开工作年度报告的检查与监测工具。",
@@ -296,7 +296,7 @@ def _print_stored(settings: Settings) -> None:
                       .join(Agency, Report.agency_id == Agency.id)
                       .join(Document, Report.document_id == Document.id)
                       .order_by(Agency.name, Report.year)).all()
-        print(f"\n数据库（{settings.database_url}）中的报告：")
+        print(f"\n数据库（{redact_url(settings.database_url)}）中的报告：")
         for report, agency, document in rows:
             findings = s.exec(select(Finding).where(Finding.report_id == report.id)).all()
             rules = "、".join(sorted({f.rule for f in findings})) or "无问题"
@@ -309,7 +309,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     """把数据库结构升级到最新版本（alembic upgrade head）。"""
     settings = settings_from(config)
     open_engine(settings)  # opens and upgrades, with a clear error when it cannot
-    print(f"数据库已是最新结构：{settings.database_url}")
+    print(f"数据库已是最新结构：{redact_url(settings.database_url)}")
 
 
 def _register_groups() -> None:

@@ -8,6 +8,7 @@ Precedence (highest first): environment variables (``XXGK_DATABASE_URL``,
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -400,6 +401,10 @@ class Settings(BaseSettings):
         _refuse_repeated([s.name for s in sites], "站点名称重复", "[[sites]]")
         return sites
 
+    def __repr_args__(self) -> Any:  # repr(settings) in a log or traceback: no database password
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "database_url" and isinstance(value, str) else value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -447,3 +452,42 @@ def load_settings(path: str | Path | None = None) -> Settings:
         )
         source = explicit or DEFAULT_CONFIG_FILE
         raise ConfigError(f"配置有误（{source}）：{problems}") from None
+
+# ---- secrets: the bot token and the database password are never printed ----------------------
+
+_URL_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://[^:/?#@]*:)(?P<password>[^@]*)(?=@)")
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<password>[^&#]*)", re.IGNORECASE)
+MASK = "***"
+MIN_SECRET = 4  # shorter "secrets" would blank out ordinary words
+
+
+def redact_url(url: str) -> str:
+    """A database URL with its password (in the userinfo or as ?password=) masked: for messages,
+    logs and `xxgk status`. Works on URLs SQLAlchemy cannot parse too."""
+    url = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, url)
+    return _QUERY_PASSWORD.sub(lambda m: m.group("head") + MASK, url)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The strings never to print: the bot token (and its secret part after the colon) and the
+    database password, as given and in its URL-encoded and decoded forms. Longest first, so that a
+    replacement never leaves the tail of a longer one behind."""
+    from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+    found: set[str] = set()
+    token = settings.bot.token.get_secret_value().strip() if settings.bot.token is not None else ""
+    if token:
+        found.update({token, token.partition(":")[2]})
+    for m in (*_URL_PASSWORD.finditer(settings.database_url), *_QUERY_PASSWORD.finditer(settings.database_url)):
+        raw = m.group("password")
+        for plain in (raw, unquote(raw), unquote_plus(raw)):
+            found.update({plain, quote(plain, safe=""), quote_plus(plain)})
+    return sorted((s for s in found if len(s) >= MIN_SECRET), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with every one of `secrets` (secret_values) replaced by ***."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text

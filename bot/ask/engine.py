@@ -460,17 +460,21 @@ def _agency_findings(ctx: _Context, agency: AgencyRef) -> Answer:
 def fit(answer: Answer, max_chars: int) -> Answer:
     """The answer with no more of its lines than fit in `max_chars` characters of HTML: the others
     move to the next page (next_offset follows). A single line longer than a message on its own is
-    shortened, the only case where anything is left out."""
+    shortened, the only case where anything is left out. Characters count as Telegram counts them,
+    in UTF-16 code units (an emoji or a character of CJK Extension B is two)."""
     from bot.ask.render import to_html
 
-    while len(answer.items) > 1 and len(to_html(answer)) > max_chars:
+    def size(a: Answer) -> int:
+        return len(to_html(a).encode("utf-16-le", "surrogatepass")) // 2
+
+    while len(answer.items) > 1 and size(answer) > max_chars:
         answer.items = answer.items[:-1]
-    while len(to_html(answer)) > max_chars:
+    while size(answer) > max_chars:
         texts = answer.items + answer.summary + [answer.title]
         target = max(texts, key=len)
         if len(target) <= 1:
             break
-        excess = len(to_html(answer)) - max_chars
+        excess = size(answer) - max_chars
         short = target[: max(1, len(target) - max(excess, 1) - 1)] + "…"
         if target in answer.items:
             answer.items[answer.items.index(target)] = short

@@ -7,7 +7,10 @@ id to send; in a group only their commands and messages to the bot get that answ
 is ignored), and their button presses get it as an alert.
 
 Admins grant and take access: /approve 用户编号 [名字] (or as a reply to the user's message in a
-group), /revoke 用户编号, /users.
+group), /revoke 用户编号, /users. A revocation takes effect at the user's next update (the gate
+reads the table every time) and ends what they had open: their answers' buttons and /subscribe
+drafts go stale (a new approval does not bring them back), and the subscriptions of their private
+chat are deactivated, so no more alerts reach them there.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
-from html import escape
 
 from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import users
-from bot.handlers.common import ADMIN_ONLY, addressed_to_bot, command_for_bot, is_private
+from bot.handlers.common import ADMIN_ONLY, addressed_to_bot, command_args, command_for_bot, is_private
 from bot.services import BotServices, services
+from bot.text import alert, clean
+from bot.text import escaped as escape  # store and user text: invisible characters dropped, escaped
 from checks.model import CST
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.info("refused user %s", user.id)
     if update.callback_query is not None:
-        await update.callback_query.answer(refusal_alert(user.id), show_alert=True)
+        await update.callback_query.answer(alert(refusal_alert(user.id)), show_alert=True)
     elif update.message is not None and _wants_answer(update.message, context):
         name = None if is_private(update.message) else user.full_name
         await update.message.reply_text(refusal_html(svc, user.id, name))
@@ -98,12 +102,12 @@ async def approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     admin = update.effective_user
     if message is None or admin is None:
         return
-    args = list(context.args or [])
+    args = command_args(context)
     reply = message.reply_to_message
     if args and _USER_ID.match(args[0]):
         user_id, name = int(args[0]), " ".join(args[1:]).strip() or None
     elif reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
-        user_id, name = reply.from_user.id, " ".join(args).strip() or reply.from_user.full_name
+        user_id, name = reply.from_user.id, " ".join(args).strip() or clean(reply.from_user.full_name) or None
     else:
         await message.reply_text(escape(f"用法：{APPROVE_USAGE}"))
         return
@@ -129,7 +133,7 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     admin = update.effective_user
     if message is None or admin is None:
         return
-    args = list(context.args or [])
+    args = command_args(context)
     if len(args) != 1 or not _USER_ID.match(args[0]):
         await message.reply_text(escape(f"用法：{REVOKE_USAGE}"))
         return
@@ -139,7 +143,17 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(escape(f"{user_id} 是配置文件中的管理员，只能在配置（bot.admins）中移除。"))
         return
     done = await svc.db(users.revoke, svc.engine, user_id, by=admin.id, now=datetime.now(UTC))
-    await message.reply_text(escape(f"已撤销 {user_id} 的授权。" if done else f"{user_id} 本来就没有授权。"))
+    # What the user had open ends with the access, whether or not the table had them approved.
+    from bot.handlers.subscribe import forget_user, remove_chat
+
+    svc.forget_user(user_id)
+    forget_user(context, user_id)
+    removed = await svc.db(remove_chat, svc.engine, user_id)  # a private chat's id is the user's id
+    lines = [f"已撤销 {user_id} 的授权。" if done else f"{user_id} 本来就没有授权。"]
+    if removed:
+        lines.append(f"其私聊中的 {removed} 个告警订阅已停用。")
+    log.info("revoked user %s (by %s)", user_id, admin.id)
+    await message.reply_text(escape("\n".join(lines)))
 
 
 async def list_users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,11 +7,11 @@ name means several agencies or regions, example questions when the question was 
 「上一页」「下一页」 when the list is longer than a page. A button press edits the message in place
 (a page, a choice) or asks the example question; its data is verified (bot.callbacks) and names a
 conversation the bot keeps (bot.conversations): anything else is answered 「按钮已失效，请重新提问」.
+A button belongs to its chat: pressed under a message of another chat it is stale; in a group any
+approved member may turn the pages of an answer.
 """
 
 from __future__ import annotations
-
-from html import escape
 
 from telegram import Update
 from telegram.error import BadRequest
@@ -23,11 +23,13 @@ from bot.handlers.common import (
     MAX_QUESTION,
     STALE,
     addressed_to_bot,
+    command_args,
     is_private,
     strip_mention,
     within_rate,
 )
 from bot.services import services
+from bot.text import clean, escaped
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, view: str,
@@ -58,8 +60,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask 问题: a question as a command (handy in groups)."""
-    question = " ".join(context.args or [])
-    if not question.strip():
+    question = " ".join(command_args(context))
+    if not question:
         await update.effective_message.reply_text(  # type: ignore[union-attr]
             "用法：/ask 问题，例如 /ask 2021年哪些单位收到了申请")
         return
@@ -67,12 +69,12 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    question = " ".join(text.split())
+    question = clean(text)  # no control, zero-width or bidi characters: 镇海区\u200b人社局 is 镇海区人社局
     if not question:
         return
     if len(question) > MAX_QUESTION:
         await update.effective_message.reply_text(  # type: ignore[union-attr]
-            escape(f"问题太长了（{len(question)} 字），请精简到 {MAX_QUESTION} 字以内。"))
+            escaped(f"问题太长了（{len(question)} 字），请精简到 {MAX_QUESTION} 字以内。"))
         return
     await show(update, context, "ask", (question,))
 

@@ -15,7 +15,6 @@ query and the drawing run in a worker thread. Also here: `resolve_place`, which 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 from sqlalchemy.engine import Connection, Engine
 from telegram import Update
@@ -23,9 +22,10 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import within_rate
+from bot.handlers.common import command_args, within_rate
 from bot.handlers.queries import MAX_ARGS, read_filters, year_of
 from bot.services import services
+from bot.text import escaped as escape  # store and user text: invisible characters dropped, escaped
 from query.api import ALL, Scope
 from query.scope import AgencyRef, RegionRef, ScopeError
 
@@ -145,7 +145,7 @@ async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None:
         return
-    args = list(context.args or [])
+    args = command_args(context)
     if not args or sum(len(a) for a in args) > MAX_ARGS:
         await usage(update, CHART_USAGE, "参数太长了。" if args else None)
         return

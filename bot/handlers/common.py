@@ -1,5 +1,6 @@
-"""Small pieces the handlers share: is a group message meant for the bot, the per-user rate
-limit, and the Chinese texts more than one handler sends."""
+"""Small pieces the handlers share: is a group message meant for the bot, a command's arguments
+(cleaned of invisible characters, bot.text), the per-user rate limit, and the Chinese texts more
+than one handler sends."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.ratelimit import Verdict
 from bot.services import services
+from bot.text import alert, clean
 
 STALE = "按钮已失效，请重新提问"
 ERROR = "抱歉，处理这个请求时出错了，已记录下来。请稍后再试，或换个问法。"
@@ -44,6 +46,12 @@ def command_for_bot(message: Message, context: ContextTypes.DEFAULT_TYPE) -> boo
     return command.split("@", 1)[1].lower() == (context.bot.username or "").lower()
 
 
+def command_args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    """The command's arguments, each cleaned (bot.text.clean: no control, zero-width or bidi
+    characters); arguments left empty by that are dropped."""
+    return [a for a in (clean(arg) for arg in context.args or []) if a]
+
+
 def strip_mention(text: str, username: str | None) -> str:
     if not username:
         return text
@@ -66,7 +74,7 @@ async def within_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
         return True
     text = rate_text(svc.limiter.per_minute, wait)
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=verdict is Verdict.REFUSE)
+        await update.callback_query.answer(alert(text), show_alert=verdict is Verdict.REFUSE)
     elif verdict is Verdict.REFUSE and update.effective_message is not None:
         await update.effective_message.reply_text(escape(text))
     return False

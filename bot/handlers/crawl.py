@@ -17,14 +17,15 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.handlers.common import command_args
 from bot.services import services
+from bot.text import escaped as escape  # site names and errors: invisible characters dropped, escaped
 from checks.model import CST
 
 if TYPE_CHECKING:
@@ -187,8 +188,11 @@ async def run_job(application: Application, job: CrawlJob, settings: Settings,  
             text = (f"抓取已中断（机器人正在停止），用时 {job.elapsed()}：已完成的站点结果已保存，"
                     "下次抓取会继续未完成的部分。")
         except Exception as exc:  # noqa: BLE001 - the admin is told why; the traceback is logged
+            from xxgk.config import scrub, secret_values
+
             log.exception("the crawl failed")
-            text = f"抓取失败（用时 {job.elapsed()}）：{_short(f'{type(exc).__name__}: {exc}', 300)}"
+            why = scrub(f"{type(exc).__name__}: {exc}", secret_values(settings))  # no token, no password
+            text = f"抓取失败（用时 {job.elapsed()}）：{_short(why, 300)}"
         else:
             text = summary_text(job, results)
         await _edit(bot, job, text, final=True)
@@ -210,7 +214,7 @@ async def crawl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if settings is None or not configured:
         await message.reply_text("配置中没有要抓取的站点（[[sites]]），请先在配置文件中添加。")
         return
-    names = list(dict.fromkeys(context.args or []))
+    names = list(dict.fromkeys(command_args(context)))
     known = {s.name for s in configured}
     unknown = [n for n in names if n not in known]
     if unknown:

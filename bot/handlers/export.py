@@ -15,7 +15,6 @@ import shutil
 import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -25,9 +24,10 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handlers.chart import Problem, resolve_place, usage
-from bot.handlers.common import ERROR, within_rate
+from bot.handlers.common import ERROR, command_args, within_rate
 from bot.handlers.queries import MAX_ARGS, read_filters
 from bot.services import services
+from bot.text import escaped as escape  # store and user text: invisible characters dropped, escaped
 from query.api import ALL, Scope
 
 EXPORT_USAGE = "/export 年份 [地区] [层级]，例如 /export 2021 浙江省"
@@ -88,7 +88,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     if message is None:
         return
-    args = list(context.args or [])
+    args = command_args(context)
     if sum(len(a) for a in args) > MAX_ARGS:
         await usage(update, EXPORT_USAGE, "参数太长了。")
         return

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from html import escape
 
 from telegram import Update, User
 from telegram.ext import ContextTypes
 
 from bot import users
+from bot.handlers.common import command_args
 from bot.services import BotServices, services
+from bot.text import escaped as escape  # store and user text: invisible characters dropped, escaped
 
 ACK_USAGE = "/ack 编号 [理由]，例如 /ack 12 已电话督促"
 DISMISS_USAGE = "/dismiss 编号 理由，例如 /dismiss 12 报告附件中已有该表"
 _ID = re.compile(r"^(?:#|编号)?(?P<id>[1-9][0-9]{0,17})$")
 MAX_REASON = 500
+MAX_MESSAGE = 1000  # characters of the finding's message repeated in the reply (one message in all)
 STATE_TEXT = {"acknowledged": "已确认", "false_positive": "已标记为误报"}
 
 
@@ -54,7 +56,7 @@ async def _change(update: Update, context: ContextTypes.DEFAULT_TYPE, state: str
     user = update.effective_user
     if message is None or user is None:
         return
-    parsed = _parse(list(context.args or []))
+    parsed = _parse(command_args(context))
     if parsed is None or (state == "false_positive" and not parsed[1]):
         problem = "标记误报时请说明理由。" if parsed is not None else None
         await message.reply_text(escape(f"{problem}\n用法：{usage}" if problem else f"用法：{usage}"))
@@ -70,6 +72,8 @@ async def _change(update: Update, context: ContextTypes.DEFAULT_TYPE, state: str
     except FindingStateError as exc:
         await message.reply_text(escape(f"无法处理：{exc}"))
         return
+    if len(text) > MAX_MESSAGE:  # a message from the store, of any length
+        text = text[: MAX_MESSAGE - 1] + "…"
     lines = [f"问题 {finding_id} {STATE_TEXT[state]}：{text}"]
     if reason:
         lines.append(f"理由：{reason}")

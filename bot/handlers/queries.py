@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html import escape
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.ask import show
+from bot.handlers.common import command_args
 from bot.services import services
+from bot.text import escaped as escape
 from query.scope import LEVEL_WORDS
 
 _YEAR = re.compile(r"^(?P<year>(?:19|20)\d{2})(?:年度?)?$")
@@ -66,7 +67,7 @@ async def _usage(update: Update, usage: str, problem: str | None = None) -> None
 
 
 def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str] | None:
-    args = list(context.args or [])
+    args = command_args(context)
     return args if sum(len(a) for a in args) <= MAX_ARGS else None
 
 

@@ -3,13 +3,13 @@ example questions; and a hint for a command it does not know."""
 
 from __future__ import annotations
 
-from html import escape
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import is_private
 from bot.services import services
+from bot.text import escaped as escape
 
 EXAMPLES = (
     "2021年哪些单位收到了申请",

@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,7 +51,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.conversations import Conversation, ConversationStore, SubscriptionDraft
-from bot.services import BotServices, services
+from bot.services import BUTTON_TEXT_LIMIT, BotServices, services
+from bot.text import alert, clean
+from bot.text import escaped as escape  # store and user text: invisible characters dropped, escaped
 from bot.views import region_full_name, sub_regions
 from compliance.regions import in_region
 from db.models import AlertDelivery, Subscriber
@@ -521,6 +522,38 @@ def remove(engine: Engine, subscriber_id: int, chat_id: int) -> bool:
     return bool(done)
 
 
+def remove_chat(engine: Engine, chat_id: int) -> int:
+    """Deactivate every active subscription of the chat and cancel their waiting alerts (a revoked
+    user's private chat); how many."""
+    table: sa.Table = Subscriber.__table__  # type: ignore[attr-defined]
+    deliveries: sa.Table = AlertDelivery.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        ids = conn.execute(sa.select(table.c.id).where(
+            table.c.channel == "telegram", table.c.target == str(chat_id), table.c.active == sa.true())).scalars().all()
+        if ids:
+            conn.execute(sa.update(table).where(table.c.id.in_(ids)).values(active=False))
+            conn.execute(sa.update(deliveries).where(deliveries.c.subscriber_id.in_(ids),
+                                                     deliveries.c.state.in_(("pending", "sending")))
+                         .values(state="cancelled"))
+    return len(ids)
+
+
+def forget_user(holder: Application | ContextTypes.DEFAULT_TYPE, user_id: int) -> int:  # type: ignore[type-arg]
+    """End `user_id`'s /subscribe drafts (a revoked user): their buttons and typed input are stale
+    from now on, even after a new approval. How many."""
+    st = state(holder)
+
+    def mine(draft: SubscriptionDraft) -> bool:
+        if draft.user_id != user_id:
+            return False
+        draft.done = True  # a press holding the draft's lock right now finds it done
+        return True
+
+    for who in [w for w in st.awaiting if w[1] == user_id]:
+        del st.awaiting[who]
+    return st.drafts.forget(mine)
+
+
 # ---- the handlers ----------------------------------------------------------------------------
 
 
@@ -536,12 +569,19 @@ def _keyboard(svc: BotServices, key: str, draft: SubscriptionDraft, rows: Rows) 
             if len(options) >= MAX_OPTIONS:
                 break
             buttons.append(InlineKeyboardButton(
-                label, callback_data=svc.signer.sign("u", key, draft.version * 100 + len(options))))
+                _label(label), callback_data=svc.signer.sign("u", key, draft.version * 100 + len(options))))
             options.append((label, token))
         if buttons:
             markup.append(buttons)
     draft.options = tuple(options)
     return InlineKeyboardMarkup(markup)
+
+
+def _label(text: str) -> str:
+    """A button's label (a region or agency name from the store): one line, no invisible
+    characters, at most BUTTON_TEXT_LIMIT characters."""
+    text = clean(text) or "?"
+    return text if len(text) <= BUTTON_TEXT_LIMIT else text[: BUTTON_TEXT_LIMIT - 1] + "…"
 
 
 async def _render(svc: BotServices, draft: SubscriptionDraft) -> tuple[str, Rows]:
@@ -609,6 +649,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(NOT_YOURS, show_alert=True)
         return
     async with draft.lock:
+        if draft.done:  # finished, cancelled or its user revoked while this press waited
+            await query.answer(STALE)
+            return
         version, index = divmod(button.number, 100)
         if version != draft.version or index >= len(draft.options) or message.message_id != draft.message_id:
             await query.answer(OLD_BUTTON)
@@ -624,7 +667,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _confirm(query, svc, st, button.key, draft)
             return
         notice = await svc.db(_apply, svc.engine, draft, token)
-        await query.answer(notice)
+        await query.answer(alert(notice) if notice else None)
         html, rows = await _render(svc, draft)
         await _edit(query, html, _keyboard(svc, button.key, draft, rows))
         _track(st, button.key, draft)
@@ -646,6 +689,11 @@ async def _edit(query: Any, html: str, markup: InlineKeyboardMarkup | None) -> N
 
 async def _confirm(query: Any, svc: BotServices, st: SubscribeState, key: str,
                    draft: SubscriptionDraft) -> None:
+    if not await svc.is_approved(draft.user_id):  # revoked since the press passed the gate
+        draft.done = True
+        _track(st, key, draft)
+        await query.answer(STALE)
+        return
     subscriber_id, text = await svc.db(create, svc.engine, draft, datetime.now(UTC))
     draft.done = True
     _track(st, key, draft)
@@ -670,7 +718,7 @@ async def on_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if found is None:
         return
     key, draft = found
-    text = " ".join(message.text.split())
+    text = clean(message.text)
     async with draft.lock:
         if draft.done or draft.awaiting is None:
             return

@@ -32,11 +32,12 @@ def check_command(config: ConfigOption = None) -> None:
     """
     from xxgk.service import plan
 
-    from xxgk.config import ConfigError, load_settings
+    from xxgk.cli_common import database_label, load
+    from xxgk.config import ConfigError, scrub, secret_values
 
     source = config_source(config)
     try:
-        settings = load_settings(config)
+        settings = load(config)
     except ConfigError as exc:  # 「错误：配置有误（文件）：键: 原因」, on one line
         err.print(f"错误：{exc}", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
@@ -46,14 +47,13 @@ def check_command(config: ConfigOption = None) -> None:
 
         make_engine(settings.database_url).dispose()  # parses the URL and loads its driver; no connection
     except Exception as exc:  # noqa: BLE001 - any URL or driver problem is reported the same way
-        err.print(f"错误：配置有误（{where}）：database_url: 无法使用该数据库地址（{type(exc).__name__}: {exc}）",
+        why = scrub(f"{type(exc).__name__}: {exc}", secret_values(settings))
+        err.print(f"错误：配置有误（{where}）：database_url: 无法使用该数据库地址 {database_label(settings)}（{why}）",
                   soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
 
-    from sqlalchemy.engine import make_url
-
     print(f"配置有效：{source or '未使用配置文件（默认值与环境变量）'}")
-    print(f"数据库：{make_url(settings.database_url).render_as_string(hide_password=True)}")
+    print(f"数据库：{database_label(settings)}")
     print(f"站点：{len(settings.sites)} 个")
     bot = settings.bot
     if bot.token is not None and bot.token.get_secret_value().strip():

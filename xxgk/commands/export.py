@@ -43,7 +43,8 @@ def export_command(
         err.print(f"错误：{exc}", soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
 
-    engine = open_engine(settings_from(config))
+    settings = settings_from(config)
+    engine = open_engine(settings)
     status = err.status("正在导出…", spinner="dots") if err.is_terminal else nullcontext()
     try:
         with engine.connect() as conn, status as live:
@@ -60,6 +61,12 @@ def export_command(
     except KeyboardInterrupt:
         err.print("已中断，没有写入文件。", soft_wrap=True)
         raise typer.Exit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the database went away mid-export: one line, no password
+        from xxgk.config import scrub, secret_values
+
+        err.print(f"错误：导出失败：{scrub(f'{type(exc).__name__}: {exc}', secret_values(settings))}",
+                  soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
     finally:
         engine.dispose()
 

@@ -55,9 +55,12 @@ def serve_command(
     from xxgk.service.logs import event
     from xxgk.service.runtime import Service, StartError
 
+    from xxgk.config import scrub, secret_values
+
     settings = settings_from(config)
     token = settings.bot.token.get_secret_value().strip() if settings.bot.token is not None else ""
-    logs.setup(verbose=verbose, as_json=log_json, secrets=[token, token.partition(":")[2]] if token else [])
+    secrets = secret_values(settings)  # the token and the database password: blanked out of every line
+    logs.setup(verbose=verbose, as_json=log_json, secrets=secrets)
     run_bot = bool(token) and not no_bot
     if not no_bot and not token:
         event(log, "bot.disabled", reason="no_token", msg="没有配置机器人令牌（XXGK_BOT__TOKEN），只运行监测任务",
@@ -70,8 +73,7 @@ def serve_command(
     try:
         status = asyncio.run(service.run())
     except StartError as exc:
-        message = str(exc).replace(token, "<token>") if token else str(exc)
-        err.print(f"错误：{message}", soft_wrap=True, markup=False)
+        err.print(f"错误：{scrub(str(exc), secrets)}", soft_wrap=True, markup=False)
         raise typer.Exit(exc.status) from None
     except Exception:  # noqa: BLE001 - logged as one event (secrets blanked), not a bare traceback
         event(log, "service.failed", level=logging.ERROR, exc_info=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from xxgk.cli_common import ConfigOption, open_engine, settings_from
+from xxgk.cli_common import ConfigOption, err, open_engine, settings_from
 
 CRAWL_STATUS = {"ok": "成功", "partial": "部分失败", "failed": "失败", "running": "进行中",
                 "interrupted": "中断", "never": "尚未抓取"}
@@ -30,14 +30,20 @@ def status_command(
     from rich.console import Console
     from rich.table import Table
 
+    from xxgk.config import redact_url, scrub, secret_values
     from xxgk.service.status import gather
 
     settings = settings_from(config)
     engine = open_engine(settings)
     try:
         data = gather(settings, engine)
+    except Exception as exc:  # noqa: BLE001 - the database went away, a table is broken: one line
+        err.print(f"错误：无法读取服务状态：{scrub(f'{type(exc).__name__}: {exc}', secret_values(settings))}",
+                  soft_wrap=True, markup=False)
+        raise typer.Exit(2) from None
     finally:
         engine.dispose()
+    data["database"] = redact_url(str(data["database"]))  # ?password= too, which SQLAlchemy shows
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return

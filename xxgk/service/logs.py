@@ -4,8 +4,10 @@
 
 `event(log, "crawl.site", site=…, status=…)` logs an event with fields; records from libraries
 (APScheduler, python-telegram-bot) get `logger=` and `msg=`. An exception becomes `error=` and a
-one-line `traceback=`. Secrets (the bot token) are blanked out of every line, whatever logged it;
-httpx, whose request log holds the token in its URLs, only logs warnings.
+one-line `traceback=`. Secrets (the bot token, the database password: xxgk.config.secret_values)
+are blanked out of every line, whatever logged it, tracebacks and warnings included; httpx,
+httpcore and python-telegram-bot, whose debug logs hold the token in the Bot API's URLs, only log
+warnings, --verbose or not.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class EventFormatter(logging.Formatter):
     def __init__(self, *, as_json: bool = False, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.as_json = as_json
-        self.secrets = [s for s in secrets if s]
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first
 
     def _fields(self, record: logging.LogRecord) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -89,6 +91,7 @@ def setup(*, verbose: bool = False, as_json: bool = False, secrets: Iterable[str
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.captureWarnings(True)  # warnings too go through the formatter (and its blanking)
     logging.getLogger("xxgk").setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
     for noisy in ("telegram", "httpx", "httpcore", "aiohttp", "apprise", "alembic"):
