@@ -26,14 +26,19 @@ class FileResult:
         return self.report is not None
 
 
-def check_file(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: float = 120.0) -> FileResult:
+def check_file(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: float = 120.0,
+               read_timeout: float | None = None) -> FileResult:
+    """Read, parse and validate one file. `timeout` limits a LibreOffice conversion,
+    `read_timeout` reading the file in this process (None: the same as `timeout`) and again
+    parsing and validating it; past a limit the file gets an error, not a hang."""
     if not path.exists():
         return FileResult(path, error="文件不存在")
     if path.is_dir():
         return FileResult(path, error="这是一个目录，不是文件")
     try:
         data = load_file(path, max_bytes=max_bytes)  # read once: the hash is of the bytes checked
-        report = check_document(read_bytes(data, str(path), soffice=soffice, timeout=timeout))
+        doc = read_bytes(data, str(path), soffice=soffice, timeout=timeout, read_timeout=read_timeout)
+        report = check_document(doc, time_limit_s=timeout if read_timeout is None else read_timeout)
     except ReadError as exc:
         return FileResult(path, error=exc.reason)
     except NotAReport as exc:

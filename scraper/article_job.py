@@ -7,6 +7,11 @@ URLs and the publication date (which the page's attachments share).
 A new page is parsed once for its two readers: checks.readers.html reads the report from the tree,
 then scraper.article reads the links and the date from it (in that order: scraper.article removes
 scripts and styles from the tree, which the report reader must still see).
+
+A pathological page cannot hold the worker: reading it as a report, and reading its links and
+date, each stop after the job's time limit (`DocumentJob.convert_timeout`, the config's
+`checks.convert_timeout_s`; see checks.budget), the first with the document's read error, the
+second with a JobOutcome naming the timeout.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import date, datetime, time
 from lxml import etree
 from sqlalchemy.engine import Engine
 
+from checks.budget import time_limit, timeout_reason
 from checks.document import ReadError
 from checks.model import CST
 from checks.readers import html as html_reader
@@ -71,18 +77,24 @@ def publication_date(article: Article, list_date: date | None, url: str, first_s
     return first_seen, "first_seen"
 
 
-def process_article(job: ArticleJob, engine: Engine | None = None) -> ArticleOutcome:
+def process_article(job: ArticleJob, engine: Engine | None = None) -> ArticleOutcome | JobOutcome:
+    """The page's attachments and date, and the page checked and stored if it is new; or a
+    JobOutcome with the reason if the page could not be read in time."""
     page = job.page
-    text, encoding = decode_page(page.content, page.content_type)
-    read = None
-    if job.store_page:
-        # One parse for both readers, the report reader first (see the module docstring).
-        root, shared = parse_once(text)
-        with shared_tree(text, root) if shared else nullcontext():
-            read = read_document(page)
-    else:
-        root = parse_html(text)
-    article = read_article(text, job.final_url, root, encoding=encoding, body_selector=job.body_selector)
+    limit = page.convert_timeout
+    try:
+        with time_limit(limit, timeout_reason(limit, "网页")):
+            text, encoding = decode_page(page.content, page.content_type)
+            root, shared = parse_once(text) if job.store_page else (parse_html(text), False)
+        read = None
+        if job.store_page:
+            # One parse for both readers, the report reader first (see the module docstring).
+            with shared_tree(text, root) if shared else nullcontext():
+                read = read_document(page)  # under the reader's own limit
+        with time_limit(limit, timeout_reason(limit, "网页")):
+            article = read_article(text, job.final_url, root, encoding=encoding, body_selector=job.body_selector)
+    except ReadError as exc:
+        return JobOutcome(page.url, None, exc.reason, retry=exc.retryable)
     published, source = publication_date(article, job.list_date, job.final_url, job.first_seen,
                                          job.crawled_before)
     stored = None

@@ -5,6 +5,11 @@ a hint, e.g. to tell .wps from .doc): `%PDF` → PDF; a ZIP holding `word/docume
 .docx; OLE2 (`D0 CF 11 E0`) or RTF → .doc/.wps via LibreOffice; markup in the first few KB
 → HTML; anything else that decodes as text → plain text. Every failure is a `ReadError`
 whose reason is one line of Chinese.
+
+Hostile files are refused within fixed memory and time: ZIP packages by their entry count and
+declared sizes before anything is unpacked (zipfile never inflates past a declared size), PDF
+streams by a cap on what they inflate to and PDFs by their page count (checks.readers.pdf),
+and the reading in this process by a time limit (checks.budget; LibreOffice runs under its own).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from checks.budget import time_limit, timeout_reason
 from checks.document import Document, ReadError
 from checks.normalize import human_size
 from checks.readers.decode import decode, header_charset, html_declared_charset, utf16_without_bom
@@ -45,12 +52,15 @@ _OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "文件是 7z 压缩包，请先解压后检查其中的报告文件"),
     (b"\x1f\x8b", "文件是 gzip 压缩文件，请先解压后检查其中的报告文件"),
     (b"%!PS", "文件是 PostScript 文件，请转换为 PDF 后再检查"),
+    (b"\x7fELF", "文件是可执行程序（ELF），不是报告文档，未读取"),
 )
 
 
-def read_path(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: float = 120.0) -> Document:
+def read_path(path: Path, *, max_bytes: int, soffice: str = "soffice", timeout: float = 120.0,
+              read_timeout: float | None = None) -> Document:
     """Read a report file. The size is checked before anything is read."""
-    return read_bytes(load_file(path, max_bytes=max_bytes), str(path), soffice=soffice, timeout=timeout)
+    return read_bytes(load_file(path, max_bytes=max_bytes), str(path), soffice=soffice, timeout=timeout,
+                      read_timeout=read_timeout)
 
 
 def load_file(path: Path, *, max_bytes: int) -> bytes:
@@ -82,18 +92,29 @@ def read_bytes(
     soffice: str = "soffice",
     timeout: float = 120.0,
     content_type: str | None = None,
+    read_timeout: float | None = None,
 ) -> Document:
     """Read a report from its bytes. `source` (a path or URL) is recorded in the Document
     and its extension used as a hint; `content_type` is an HTTP Content-Type header, whose
-    charset is used as a hint for text and HTML."""
+    charset is used as a hint for text and HTML.
+
+    `timeout` limits a LibreOffice conversion (.doc/.wps/.rtf); `read_timeout` limits the
+    reading done in this process (None: the same as `timeout`; 0: no limit). Past either,
+    ReadError."""
     if not data:
         raise ReadError("文件为空")
+    limit = timeout if read_timeout is None else read_timeout
     kind = "file"
     try:
-        kind = sniff(data, _suffix(source), content_type=content_type)
-        return _dispatch(kind, data, source, soffice=soffice, timeout=timeout, content_type=content_type)
+        kind = sniff(data, _suffix(source), content_type=content_type)  # bounded: looks at the head, lists a ZIP
+        return _dispatch(kind, data, source, soffice=soffice, timeout=timeout, content_type=content_type,
+                         read_timeout=limit)
     except ReadError:
         raise
+    except MemoryError:
+        raise ReadError("文件过于庞大或结构异常，读取时内存不足，已停止处理") from None
+    except RecursionError:
+        raise ReadError("文件的结构嵌套层次过深，无法读取") from None
     except Exception as exc:  # a reader bug or an input nobody foresaw: still one clean line
         log.warning("reader crashed on %s", source, exc_info=True)
         raise ReadError(
@@ -129,31 +150,43 @@ def sniff(data: bytes, suffix: str = "", *, content_type: str | None = None) -> 
     for magic, reason in _OTHER_MAGIC:
         if data.startswith(magic):
             raise ReadError(reason)
+    if _is_windows_executable(data):
+        raise ReadError("文件是 Windows 可执行程序（.exe/.dll），不是报告文档，未读取")
     if not _looks_like_text(data):
         raise ReadError(_UNKNOWN)
     head_text = decode(data[:4096], declared=_declared(data, content_type)).text
     return "html" if _is_html(head_text, content_type) else "text"
 
 
-_MAX_UNPACKED = 200 * 2**20  # a real report's .docx unpacks to a few MB
+# A real report's .docx unpacks to a few MB (its photos do not compress): what python-docx holds
+# in memory is bounded by these, its parsed XML by the XML limit.
+_MAX_UNPACKED = 128 * 2**20
+_MAX_UNPACKED_XML = 48 * 2**20
+_MAX_ENTRIES = 5000  # a .docx has a few dozen parts; each entry costs zipfile a ZipInfo
+_CENTRAL_DIR_ENTRY = b"PK\x01\x02"  # every entry zipfile lists starts with this signature
 
 
 def _sniff_zip(data: bytes, suffix: str) -> str:
+    entries = data.count(_CENTRAL_DIR_ENTRY)  # an upper bound, counted before zipfile lists them
+    if entries > _MAX_ENTRIES:
+        raise ReadError(f"压缩文档包含的条目过多（{entries} 个，上限 {_MAX_ENTRIES}），疑似异常文件，未读取")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
-            unpacked = sum(info.file_size for info in zf.infolist())
+            infos = zf.infolist()
+            names = {info.filename for info in infos}
+            unpacked = sum(info.file_size for info in infos)
+            xml = sum(info.file_size for info in infos if info.filename.lower().endswith((".xml", ".rels")))
+            _check_unpacked(unpacked, xml)
+            if "word/document.xml" in names:
+                _check_inflated(infos, data)
             mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError):
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
         first = _first_zip_entry(data)
         if suffix in (".docx", ".docm", ".dotx", ".wps", ".doc") or first.startswith("word/"):
             raise ReadError("Word 文件（.docx）已损坏或不完整，无法打开") from None
         if first in ("[Content_Types].xml", "_rels/.rels"):
             raise ReadError("Office 文档（如 .docx）已损坏或不完整，无法打开") from None
         raise ReadError("ZIP 压缩文件已损坏或不完整，无法打开") from None
-    if unpacked > _MAX_UNPACKED:
-        # A few hundred KB that unpack to gigabytes (a zip bomb) would exhaust memory.
-        raise ReadError(f"压缩文档解压后过大（{human_size(unpacked)}，上限 {human_size(_MAX_UNPACKED)}），疑似异常文件，未读取")
     if "word/document.xml" in names:
         return "docx"
     if b"opendocument.text" in mimetype:
@@ -165,6 +198,49 @@ def _sniff_zip(data: bytes, suffix: str) -> str:
     if suffix in (".docx", ".docm", ".dotx"):
         raise ReadError("不是有效的 Word 文件（.docx）：缺少正文部分 word/document.xml")
     raise ReadError("文件是 ZIP 压缩包，请先解压后检查其中的报告文件")
+
+
+def _check_unpacked(unpacked: int, xml: int) -> None:
+    """Refuse a package by its declared sizes: a few hundred KB that unpack to gigabytes (a zip
+    bomb) would exhaust memory. zipfile stops inflating an entry at its declared size (and then
+    fails its CRC check), so an entry that lies about its size cannot get past this either."""
+    if unpacked > _MAX_UNPACKED:
+        raise ReadError(f"压缩文档解压后过大（{human_size(unpacked)}，上限 {human_size(_MAX_UNPACKED)}），疑似异常文件，未读取")
+    if xml > _MAX_UNPACKED_XML:
+        raise ReadError(
+            f"压缩文档中的 XML 解压后过大（{human_size(xml)}，上限 {human_size(_MAX_UNPACKED_XML)}），疑似异常文件，未读取"
+        )
+
+
+def _check_inflated(infos: list[zipfile.ZipInfo], data: bytes) -> None:
+    """Inflate every entry (bounded, output discarded) to check it is no bigger than declared.
+    zipfile's read() inflates a whole entry in one call before cutting it to the declared
+    size, so a 2 KB entry that inflates to gigabytes would exhaust memory in python-docx."""
+    view = memoryview(data)
+    for info in infos:
+        if info.compress_type == zipfile.ZIP_STORED:
+            continue  # read as stored: never more than the file holds
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            raise ReadError("Word 文件（.docx）使用了不支持的压缩方式，无法打开")
+        start = info.header_offset
+        if bytes(view[start : start + 4]) != b"PK\x03\x04":
+            raise ReadError("Word 文件（.docx）已损坏或不完整，无法打开")
+        name_len = int.from_bytes(view[start + 26 : start + 28], "little")
+        extra_len = int.from_bytes(view[start + 28 : start + 30], "little")
+        begin = start + 30 + name_len + extra_len
+        pending: bytes | memoryview = view[begin : begin + info.compress_size]
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        produced = 0
+        try:
+            while pending and not inflater.eof:
+                produced += len(inflater.decompress(pending, 1 << 20))
+                pending = inflater.unconsumed_tail
+                if produced > info.file_size:
+                    raise ReadError(
+                        f"压缩文档中的 {info.filename[:80]} 解压后比声明的大小（{human_size(info.file_size)}）更大，疑似压缩炸弹，未读取"
+                    )
+        except zlib.error:
+            raise ReadError("Word 文件（.docx）已损坏或不完整，无法打开") from None
 
 
 def _first_zip_entry(data: bytes) -> str:
@@ -185,6 +261,14 @@ def _sniff_ole(data: bytes, suffix: str) -> str:
     return "wps" if suffix == ".wps" else "doc"
 
 
+def _is_windows_executable(data: bytes) -> bool:
+    """An MZ header whose e_lfanew points at a "PE\\0\\0" signature."""
+    if not data.startswith(b"MZ") or len(data) < 0x40:
+        return False
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    return data[pe : pe + 4] == b"PE\x00\x00"
+
+
 def _looks_like_text(data: bytes) -> bool:
     """False for binary content: NUL bytes (unless UTF-16/32 text) or many control bytes."""
     sample = data[:8192]
@@ -197,16 +281,9 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def _dispatch(
-    kind: str, data: bytes, source: str, *, soffice: str, timeout: float, content_type: str | None
+    kind: str, data: bytes, source: str, *, soffice: str, timeout: float, content_type: str | None,
+    read_timeout: float | None = None,
 ) -> Document:
-    if kind == "pdf":
-        from checks.readers.pdf import read_pdf
-
-        return read_pdf(data, source)
-    if kind == "docx":
-        from checks.readers.docx import read_docx
-
-        return read_docx(data, source)
     if kind in ("doc", "wps", "rtf"):
         from checks.readers.legacy import read_legacy
 
@@ -219,8 +296,18 @@ def _dispatch(
             suffix = ".wps"
         else:
             suffix = ".doc"
-        return read_legacy(data, source, fmt, soffice=soffice, timeout=timeout, suffix=suffix)
-    return _read_markup_or_text(kind, data, source, content_type)
+        return read_legacy(data, source, fmt, soffice=soffice, timeout=timeout, suffix=suffix,
+                           read_timeout=read_timeout)
+    with time_limit(read_timeout, timeout_reason(read_timeout or 0)):
+        if kind == "pdf":
+            from checks.readers.pdf import read_pdf
+
+            return read_pdf(data, source)
+        if kind == "docx":
+            from checks.readers.docx import read_docx
+
+            return read_docx(data, source)
+        return _read_markup_or_text(kind, data, source, content_type)
 
 
 def _declared(data: bytes, content_type: str | None) -> str | None:

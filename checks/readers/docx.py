@@ -197,14 +197,17 @@ class _Open:
     seen_in: int  # index of the last row that continued it
 
 
+_MAX_SPAN = 1000  # as for HTML: a span is a few columns; a billion is an attack, not a table
+
+
 def _table(tbl: etree._Element, ctx: _Context) -> Table:
     rows: list[list[_CellBuilder]] = []
     open_at: dict[int, _Open] = {}  # start column → vertically merged cell still open
     for r, tr in enumerate(child for child in _flatten(tbl) if child.tag == W_TR):
         out: list[_CellBuilder] = []
-        col = _int_val(tr.find(f"{_W}trPr/{_W}gridBefore"), 0)
+        col = min(max(_int_val(tr.find(f"{_W}trPr/{_W}gridBefore"), 0), 0), _MAX_SPAN)
         for tc in (c for c in _flatten(tr) if c.tag == W_TC):
-            span = max(_int_val(tc.find(f"{_W}tcPr/{_W}gridSpan"), 1), 1)
+            span = min(max(_int_val(tc.find(f"{_W}tcPr/{_W}gridSpan"), 1), 1), _MAX_SPAN)
             vmerge = _vmerge(tc)
             started = open_at.get(col)
             if vmerge == "continue" and started is not None and started.seen_in == r - 1:

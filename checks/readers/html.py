@@ -179,9 +179,20 @@ def parse_prepared(text: str) -> etree._Element:
         root = etree.fromstring(text, _PARSER)
     except (etree.LxmlError, ValueError) as exc:
         raise ReadError(f"网页无法解析（{type(exc).__name__}）") from None
+    if _hit_parser_limit(_PARSER.error_log):
+        # libxml2 stops at 256 levels of nesting (or a text node of 10 MB) and drops the rest of
+        # the page: what is left would read as a report with sections missing.
+        raise ReadError("网页的标签嵌套层次过深（超过 256 层）或单段文字过长，超出解析器的限制，无法完整读取")
     if root is None:
         raise ReadError("网页中没有文字内容")
     return root
+
+
+def _hit_parser_limit(log) -> bool:
+    return any(entry.type == _RESOURCE_LIMIT for entry in log)
+
+
+_RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
 
 
 # ---------------------------------------------------------------- metadata

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from checks.budget import time_limit, timeout_reason
 from checks.document import Document, ReadError
 from checks.readers.docx import read_docx
 
@@ -112,12 +113,15 @@ def read_legacy(
     soffice: str = "soffice",
     timeout: float = 120.0,
     suffix: str | None = None,
+    read_timeout: float | None = None,
 ) -> Document:
     """Read a .doc/.wps/.rtf file by converting it to .docx. `fmt` ("doc" or "wps") is the
-    Document.format reported; `suffix` is the file name suffix LibreOffice should see."""
+    Document.format reported; `suffix` is the file name suffix LibreOffice should see.
+    `timeout` limits the conversion, `read_timeout` the reading of its output."""
     converted = convert_to_docx(data, suffix or _LABEL.get(fmt, ".doc"), soffice=soffice, timeout=timeout)
     try:
-        return read_docx(converted, source, fmt=fmt)
+        with time_limit(read_timeout, timeout_reason(read_timeout or 0)):
+            return read_docx(converted, source, fmt=fmt)
     except ReadError as exc:
         if "没有文字内容" in exc.reason:
             raise ReadError(f"{_LABEL.get(fmt, '.doc')} 文件中没有文字内容") from None

@@ -7,6 +7,13 @@ table a cell crosses), so merged header cells and vertical labels come out as pu
 
 PDFs made by WPS or "Jisupdf" often have no ruling a table finder can see; their tables come
 out as lines such as "一、本年新收… 2 0 0 0 0 0 2", which the parser splits itself.
+
+A PDF is refused, in fixed memory, when its page tree holds more pages than any report
+(`MAX_PAGES`) or a stream would inflate past `MAX_STREAM_BYTES` (a decompression bomb: a few
+KB of zeros deflated) or all its streams past `MAX_INFLATED_BYTES`. pdfminer inflates a whole
+stream at once and, for a stream with a bad checksum, byte by byte in quadratic time; its
+decoders are replaced by bounded, linear ones and each page's objects are counted
+(`checks.readers.pdf_limits`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import re
 from bisect import bisect_left
 
 from checks.document import Block, Cell, Document, Paragraph, ReadError, Table
+from checks.readers import pdf_limits
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +32,8 @@ ENCRYPTED = "PDF 有密码保护，无法读取"
 DAMAGED = "PDF 文件不完整或已损坏"
 NO_TEXT = "PDF 没有文字层（可能是扫描件/图片），需要先做 OCR 识别"
 GARBLED = "PDF 的文字无法正确提取（字体缺少编码映射，取出的是乱码），需要先做 OCR 识别"
+
+MAX_PAGES = 2000  # an annual report has 5 to 50 pages
 
 _CID = re.compile(r"\(cid:\d+\)")
 _EDGE_TOLERANCE = 2.0  # points; cell edges closer than this are the same ruling line
@@ -36,10 +46,12 @@ def read_pdf(data: bytes, source: str) -> Document:
     import pdfplumber  # heavy import, only when a PDF is read
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+    pdf_limits.install()
     blocks: list[Block] = []
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
+        with pdf_limits.inflate_budget(), pdfplumber.open(io.BytesIO(data)) as pdf:
             meta = _meta(pdf.metadata)
+            _check_page_count(pdf.doc)
             if not pdf.pages:
                 raise ReadError(DAMAGED + "（没有任何页面）")
             n_chars = n_cid = n_images = 0
@@ -55,6 +67,10 @@ def read_pdf(data: bytes, source: str) -> Document:
         raise
     except Exception as exc:  # pdfminer/pdfplumber raise many types for broken files
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if isinstance(cause, ReadError):  # a stream over the limits, wrapped by pdfplumber
+            raise cause from None
+        if isinstance(cause, (MemoryError, RecursionError)):
+            raise cause from None  # read_bytes gives these their own reasons
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)) or isinstance(
             exc, (PDFPasswordIncorrect, PDFEncryptionError)
         ):
@@ -71,6 +87,17 @@ def read_pdf(data: bytes, source: str) -> Document:
     if not blocks:
         raise ReadError(NO_TEXT)
     return Document(source=source, format="pdf", blocks=blocks, title=_title(meta.get("Title")), meta=meta)
+
+
+def _check_page_count(doc) -> None:
+    """Refuse a page tree of more than MAX_PAGES pages before pdfplumber builds a Page for each
+    (a few KB of PDF can hold a hundred thousand empty pages). Pages are counted as pdfminer
+    walks the tree, not by its /Count, which may lie."""
+    from pdfminer.pdfpage import PDFPage
+
+    for n, _ in enumerate(PDFPage.create_pages(doc), start=1):
+        if n > MAX_PAGES:
+            raise ReadError(f"PDF 页数过多（超过 {MAX_PAGES} 页），不像是年度报告，疑似异常文件，未读取")
 
 
 # ---------------------------------------------------------------- metadata
