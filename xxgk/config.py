@@ -453,6 +453,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         source = explicit or DEFAULT_CONFIG_FILE
         raise ConfigError(f"配置有误（{source}）：{problems}") from None
 
+
 # ---- secrets: the bot token and the database password are never printed ----------------------
 
 _URL_PASSWORD = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*://[^:/?#@]*:)(?P<password>[^@]*)(?=@)")

@@ -149,10 +149,10 @@ def decode(data: bytes, *, declared: str | None = None) -> Decoded:
     # A few damaged bytes (a file cut in the middle of a character, one stray byte) must not
     # send a UTF-8 or GBK file to the guesser. UTF-8 goes first: GBK read as UTF-8 fails on
     # nearly every character, while UTF-8 read as GB18030 mostly "succeeds" as mojibake.
-    for codec in ("utf-8", "gb18030"):
-        text = _lenient(data, codec)
+    for candidate in ("utf-8", "gb18030"):
+        text = _lenient(data, candidate)
         if text is not None:
-            return Decoded(text, codec)
+            return Decoded(text, candidate)
 
     guessed = _guess(data)
     if guessed is not None:

@@ -26,6 +26,8 @@ from lxml import etree
 from checks.document import Block, Cell, Document, Paragraph, ReadError, Table
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# For a main part python-docx did not parse itself: no entities, no DTD, no network, no huge trees.
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 
 W_P = _W + "p"
@@ -65,7 +67,7 @@ def read_docx(data: bytes, source: str, *, fmt: str = "docx") -> Document:
     root = getattr(part, "element", None)
     if root is None:
         try:
-            root = etree.fromstring(part.blob)
+            root = etree.fromstring(part.blob, _SAFE_XML)
         except etree.XMLSyntaxError:
             raise ReadError("Word 文件（.docx）已损坏：正文 XML 无法解析") from None
     body = root.find(_W + "body")
