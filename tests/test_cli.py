@@ -115,6 +115,43 @@ def test_save_twice_changes_nothing(tmp_path):
     assert db.read_bytes() == db_bytes
 
 
+def _rows(db_url: str) -> dict[str, list[tuple]]:
+    """Every row of the tables a save writes, without the columns holding the time of writing."""
+    import sqlalchemy as sa
+
+    from db.engine import make_engine
+
+    engine = make_engine(db_url)
+    meta = sa.MetaData()
+    out = {}
+    try:
+        with engine.connect() as conn:
+            for name in ("agency", "document", "report", "report_figure", "finding"):
+                table = sa.Table(name, meta, autoload_with=conn)
+                cols = [c for c in table.c if not c.name.endswith("_at")]
+                out[name] = sorted(map(repr, conn.execute(sa.select(*cols))))
+    finally:
+        engine.dispose()
+    return out
+
+
+def test_save_twice_changes_nothing_on_the_configured_store(tmp_path, db_url):
+    """The same on the store of XXGK_DATABASE_URL: SQLite, or PostgreSQL in CI's second pass."""
+    files = [str(p) for p in SEEDS]
+    env = {"XXGK_DATABASE_URL": db_url}
+    work = tmp_path / "work"
+    work.mkdir()
+    first = xxgk("check", "--save", *files, cwd=work, env=env)
+    assert first.returncode == 0, first.stderr
+    rows = _rows(db_url)
+    assert len(rows["report"]) == 5 and len(rows["agency"]) == 5 and len(rows["report_figure"]) == 5
+    assert not (work / "xxgk.db").exists()  # not the default store in the working directory
+    second = xxgk("check", "--save", *files, cwd=work, env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("未改动") == 5
+    assert _rows(db_url) == rows
+
+
 def test_database_url_from_config_file(tmp_path):
     cfg = tmp_path / "my.toml"
     cfg.write_text(f'database_url = "sqlite:///{tmp_path / "elsewhere.db"}"\n', encoding="utf-8")
