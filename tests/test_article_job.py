@@ -13,12 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from lxml import etree
-from sqlalchemy import text as sql
 
 from checks.document import ReadError
 from checks.readers import read_bytes
 from checks.readers.html import parse_tree, read_html, shared_tree
+from databases import drop_database, new_database_url
 from db.engine import make_engine, upgrade
 from readers_fixtures import cms_report_html, word_report_html
 from scraper import store_job
@@ -172,16 +173,14 @@ def _job(url: str, data: bytes, content_type: str | None, database_url: str, *,
 
 
 def _dump(engine) -> list[tuple[str, list[str]]]:
-    """Every table's rows, without the columns that hold the time of writing."""
+    """Every table's rows, without the columns that hold the time of writing (either database)."""
     out = []
+    meta = sa.MetaData()
     with engine.connect() as conn:
-        tables = conn.execute(sql("select name from sqlite_master where type='table' order by name"))
-        names = [r[0] for r in tables]
-        for name in names:
-            cols = [r[1] for r in conn.execute(sql(f'pragma table_info("{name}")'))]
-            keep = [f'"{c}"' for c in cols if not re.search(r"(_at|time|stamp)$", c)]
-            rows = conn.execute(sql(f'select {", ".join(keep)} from "{name}"'))
-            out.append((name, sorted(map(repr, rows))))
+        for name in sorted(sa.inspect(conn).get_table_names()):
+            table = sa.Table(name, meta, autoload_with=conn)
+            keep = [c for c in table.c if not re.search(r"(_at|time|stamp)$", c.name)]
+            out.append((name, sorted(map(repr, conn.execute(sa.select(*keep))))))
     return out
 
 
@@ -199,11 +198,13 @@ def _reference(job: ArticleJob, engine):
     return tuple(a.url for a in article.attachments), published, source, stored
 
 
-def test_process_article_parses_once_and_stores_what_two_parses_stored(tmp_path, monkeypatch) -> None:
-    old_url, new_url = f"sqlite:///{tmp_path / 'old.db'}", f"sqlite:///{tmp_path / 'new.db'}"
+def test_process_article_parses_once_and_stores_what_two_parses_stored(tmp_path, monkeypatch, request) -> None:
+    old_url, new_url = new_database_url(tmp_path, "old.db"), new_database_url(tmp_path, "new.db")
+    request.addfinalizer(lambda: (drop_database(old_url), drop_database(new_url)))
     upgrade(old_url)
     upgrade(new_url)
     old, new = make_engine(old_url), make_engine(new_url)
+    request.addfinalizer(lambda: (old.dispose(), new.dispose()))
     real = etree.fromstring
     parses = []
 
