@@ -2,52 +2,49 @@
 
 The token comes from the configuration ([bot] token, better the environment: XXGK_BOT__TOKEN) and
 is never printed: httpx's request log (whose URLs hold it) is silenced and every log line passes a
-filter that blanks it out."""
+filter that blanks it and the database password out."""
 
 from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any
-
 import typer
 
 from xxgk.cli_common import ConfigOption, err, open_engine, settings_from
+from xxgk.config import scrub, secret_values
 
 NO_TOKEN = ("错误：没有配置 Telegram 机器人令牌。请在环境变量 XXGK_BOT__TOKEN 中给出"
             "（或写在配置文件的 [bot] token 中；令牌由 @BotFather 发放）")
 
 
 class _Redact(logging.Filter):
-    """Blanks the token out of every log record."""
+    """Blanks the secrets (the token, the database password: config.secret_values) out of every
+    log record."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secret = secret
+        self.secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.secret in message:
-            record.msg, record.args = message.replace(self.secret, "<token>"), None
+        cleaned = scrub(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None:
             text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            record.exc_text = text.replace(self.secret, "<token>")  # the formatter prints exc_text as is
+            record.exc_text = scrub(text, self.secrets)  # the formatter prints exc_text as is
         return True
 
 
-def _logging(token: str) -> None:
+def _logging(secrets: list[str]) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_Redact(token))
+    handler.addFilter(_Redact(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     for noisy in ("httpx", "httpcore", "apscheduler"):  # httpx logs every request URL, the token in it
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _redacted(text: Any, token: str) -> str:
-    return str(text).replace(token, "<token>") if token else str(text)
 
 
 def bot_command(config: ConfigOption = None) -> None:
@@ -67,7 +64,8 @@ def bot_command(config: ConfigOption = None) -> None:
 
     from bot.app import build_application
 
-    _logging(token)
+    secrets = secret_values(settings)
+    _logging(secrets)
     engine = open_engine(settings)
     if not settings.bot.admins:
         err.print("提示：没有配置管理员（bot.admins），没有人能授权新用户使用机器人。")
@@ -80,10 +78,10 @@ def bot_command(config: ConfigOption = None) -> None:
         raise typer.Exit(2) from None
     except NetworkError as exc:
         where = settings.bot.base_url or "https://api.telegram.org"
-        err.print(f"错误：无法连接 Telegram Bot API（{_redacted(where, token)}）：{_redacted(exc, token)}")
+        err.print(f"错误：无法连接 Telegram Bot API（{scrub(where, secrets)}）：{scrub(str(exc), secrets)}")
         raise typer.Exit(1) from None
     except TelegramError as exc:
-        err.print(f"错误：Telegram Bot API 出错：{_redacted(exc, token)}")
+        err.print(f"错误：Telegram Bot API 出错：{scrub(str(exc), secrets)}")
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
