@@ -315,6 +315,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
 def _register_groups() -> None:
     from xxgk.commands import (agencies, alerts, ask, bot, config_check, export, findings, query, serve,
                                status, worker)
+    from xxgk.commands import backup as backup_commands
 
     app.add_typer(agencies.app, name="agencies")
     app.add_typer(config_check.app, name="config")
@@ -327,6 +328,8 @@ def _register_groups() -> None:
     app.command("export")(export.export_command)
     app.command("ask")(ask.ask_command)
     app.command("bot")(bot.bot_command)
+    app.command("backup")(backup_commands.backup_command)
+    app.command("restore")(backup_commands.restore_command)
 
 
 _register_groups()
