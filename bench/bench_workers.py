@@ -1,5 +1,5 @@
-"""Crawl throughput with 1, 2 and 4 `xxgk worker` processes sharing the crawl on PostgreSQL, and
-the cost of the scheduler's crawl tick with many sites configured.
+"""Crawl throughput with 1, 2 and 4 `xxgk worker` processes sharing the crawl on PostgreSQL (the
+scheduler's crawl tick at national scale: bench/bench_tick.py).
 
     python bench/bench_workers.py                       # 1,000 sites; starts its own PostgreSQL
     python bench/bench_workers.py --sites 200 --workers 1 2
@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,32 +110,6 @@ def run_workers(sites_toml: Path, server: str, workers: int, tmp: Path) -> dict[
         _drop(server, name)
 
 
-def tick_cost(n_sites: int) -> dict[str, float]:
-    """What a scheduled crawl tick costs the scheduler's process with `n_sites` sites configured:
-    grouping the sites by host and queueing them all (db.leases), on SQLite in memory."""
-    from db.engine import make_engine, upgrade
-    from scraper.groups import host_groups
-    from xxgk.config import SiteConfig
-    from xxgk.service.work import queue_crawl
-
-    sites = [SiteConfig(name=f"s{i}", agency=f"单位{i}", list_urls=[f"http://h{i % (n_sites // 2 or 1)}.gov.cn/nb/{i}/"])
-             for i in range(n_sites)]
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/tick.db"
-        upgrade(url)
-        engine = make_engine(url)
-        t0 = time.perf_counter()
-        groups = host_groups(sites)
-        t1 = time.perf_counter()
-        queue_crawl(engine, sites, datetime.now(UTC))
-        t2 = time.perf_counter()
-        queue_crawl(engine, sites, datetime.now(UTC))  # a tick while all are still due
-        t3 = time.perf_counter()
-        engine.dispose()
-    return {"sites": n_sites, "groups": len(groups), "group_s": t1 - t0, "first_queue_s": t2 - t1,
-            "requeue_s": t3 - t2}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sites", type=int, default=1000)
@@ -177,11 +150,6 @@ def main() -> None:
         ratio = f"{rate / base:.2f}×" if base else "–"
         print(f"| {r['workers']} | {r['sites']} | {r['pages']} | {r['reports']} | {r['seconds']:.1f} | "
               f"{rate:.0f} | {ratio} |")
-    tick = tick_cost(10_000)
-    print()
-    print(f"scheduler crawl tick, {tick['sites']:,} sites ({tick['groups']:,} host groups): grouping "
-          f"{1000 * tick['group_s']:.0f} ms, first queueing {1000 * tick['first_queue_s']:.0f} ms, "
-          f"a tick while all are due {1000 * tick['requeue_s']:.0f} ms")
 
 
 if __name__ == "__main__":
