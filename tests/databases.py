@@ -13,12 +13,14 @@ import itertools
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
-from db.engine import upgrade
+from db.engine import make_engine, upgrade
 
 SERVER_URL = os.environ.get("XXGK_TEST_DATABASE_URL") or None
 ON_POSTGRES = SERVER_URL is not None
@@ -90,6 +92,33 @@ def copy_database(url: str, tmp_path: Path, name: str = "xxgk.db") -> str:
     database = f"xxgk_test_{_run}_{next(_counter)}"
     _admin(f'CREATE DATABASE "{database}" TEMPLATE "{make_url(url).database}"')
     return _url(database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def built_store(tmp_path: Path, build: Callable[[Engine], object]) -> Iterator[str]:
+    """A migrated store filled by `build(engine)`, for a module's tests to copy (store_copy);
+    dropped afterwards."""
+    url = new_database_url(tmp_path)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        build(engine)
+    finally:
+        engine.dispose()
+    yield url
+    drop_database(url)
+
+
+@contextmanager
+def store_copy(template: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a copy of the store at `template` for one test; dropped afterwards."""
+    url = copy_database(template, tmp_path)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_database(url)
 
 
 def drop_database(url: str) -> None:

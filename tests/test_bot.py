@@ -31,8 +31,8 @@ from bot.ratelimit import UserRateLimiter, Verdict
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
-from databases import copy_database, drop_database, new_database_url
-from db.engine import make_engine, session, upgrade
+from databases import built_store, store_copy
+from db.engine import session
 from db.models import BotUser, FindingEvent, TrackedFinding
 from fake_telegram import BOT_USER, TOKEN, Call, FakeTelegram, group, html_to_text, user
 from store_builders import BALANCE, crawled, report, save
@@ -96,23 +96,15 @@ def build_store(engine: Engine) -> Engine:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The store, built once for the module."""
-    url = new_database_url(tmp_path_factory.mktemp("bot-store"))
-    upgrade(url)
-    engine = make_engine(url)
-    build_store(engine)
-    engine.dispose()
-    yield url
-    drop_database(url)
+    with built_store(tmp_path_factory.mktemp("bot-store"), build_store) as url:
+        yield url
 
 
 @pytest.fixture
 def store(template: str, tmp_path: Path) -> Iterator[Engine]:
     """A copy of the store per test: some tests approve users and acknowledge findings."""
-    url = copy_database(template, tmp_path)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    drop_database(url)
+    with store_copy(template, tmp_path) as engine:
+        yield engine
 
 
 def settings(engine: Engine, **bot: Any) -> Settings:

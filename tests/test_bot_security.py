@@ -43,8 +43,8 @@ from checks import model as cm
 from checks.model import CST
 from compliance.registry import import_registry, parse_registry_csv
 from compliance.sweep import sweep
-from databases import copy_database, drop_database, new_database_url
-from db.engine import make_engine, session, upgrade
+from databases import built_store, store_copy
+from db.engine import session
 from db.models import Subscriber
 from fake_telegram import TOKEN, Call, FakeTelegram, group, user
 from store_builders import report, save
@@ -95,22 +95,14 @@ def build(engine: Engine) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = new_database_url(tmp_path_factory.mktemp("bot-security"))
-    upgrade(url)
-    engine = make_engine(url)
-    build(engine)
-    engine.dispose()
-    yield url
-    drop_database(url)
+    with built_store(tmp_path_factory.mktemp("bot-security"), build) as url:
+        yield url
 
 
 @pytest.fixture
 def store(template: str, tmp_path: Path) -> Iterator[Engine]:
-    url = copy_database(template, tmp_path)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    drop_database(url)
+    with store_copy(template, tmp_path) as engine:
+        yield engine
 
 
 def stored_name(engine: Engine, name: str) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -11,15 +12,28 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from xxgk.cli_common import ConfigOption, err, settings_from
 
+T = TypeVar("T")
+
 PgBinOption = Annotated[Optional[Path], typer.Option(
     "--pg-bin", help="PostgreSQL 客户端工具（pg_dump、pg_restore）所在目录；默认在 PATH 和常见安装目录"
                      "（如 /usr/lib/postgresql/*/bin）中找与服务器版本相同或更新的版本。",
     file_okay=False, show_default=False)]
 
 
-def _progress(what: str) -> Progress:
-    return Progress(TextColumn(what), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err,
-                    transient=True, disable=not err.is_terminal)
+def _with_progress(what: str, interrupted: str, work: Callable[[Callable[[int, int], None]], T]) -> T:
+    """work(progress hook) under a progress bar on stderr; BackupError and Ctrl-C as one line."""
+    from db.backup import BackupError
+
+    progress = Progress(TextColumn(what), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=err,
+                        transient=True, disable=not err.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task(what, total=None)
+            return work(lambda done, total: progress.update(task, completed=done, total=total or None))
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail(interrupted, 130) from None
 
 
 def _fail(message: str, status: int = 1) -> typer.Exit:
@@ -41,19 +55,11 @@ def backup_command(
     退出状态：0 已备份；1 备份失败（如找不到 pg_dump、文件已存在）；2 配置错误；130 已中断。
     """
     from checks.normalize import human_size
-    from db.backup import KIND_NAMES, BackupError, backup
+    from db.backup import KIND_NAMES, backup
 
     settings = settings_from(config)
-    progress = _progress("备份中")
-    try:
-        with progress:
-            task = progress.add_task("backup", total=None)
-            result = backup(settings.database_url, file, overwrite=force, pg_bin=pg_bin,
-                            progress=lambda done, total: progress.update(task, completed=done, total=total or None))
-    except BackupError as exc:
-        raise _fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise _fail("已中断，没有写入备份文件。", 130) from None
+    result = _with_progress("备份中", "已中断，没有写入备份文件。", lambda hook: backup(
+        settings.database_url, file, overwrite=force, pg_bin=pg_bin, progress=hook))
     out = Console(highlight=False, soft_wrap=True, markup=False)
     out.print(f"已备份到 {result.path}（{KIND_NAMES[result.kind]}，{human_size(result.size)}，"
               f"结构版本 {result.revision}，用时 {result.seconds:.1f} 秒）")
@@ -73,19 +79,11 @@ def restore_command(
 
     退出状态：0 已恢复；1 恢复失败或被拒绝（原数据库不变）；2 配置错误；130 已中断。
     """
-    from db.backup import KIND_NAMES, BackupError, restore, shown_url
+    from db.backup import KIND_NAMES, restore, shown_url
 
     settings = settings_from(config)
-    progress = _progress("恢复中")
-    try:
-        with progress:
-            task = progress.add_task("restore", total=None)
-            result = restore(settings.database_url, file, force=force, pg_bin=pg_bin,
-                             progress=lambda done, total: progress.update(task, completed=done, total=total or None))
-    except BackupError as exc:
-        raise _fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise _fail("已中断，数据库未改动。", 130) from None
+    result = _with_progress("恢复中", "已中断，数据库未改动。", lambda hook: restore(
+        settings.database_url, file, force=force, pg_bin=pg_bin, progress=hook))
     out = Console(highlight=False, soft_wrap=True, markup=False)
     migrated = f"，已升级到 {result.revision}" if result.migrated else ""
     replaced = "，原有数据已被替换" if result.replaced else ""
