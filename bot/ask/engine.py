@@ -117,7 +117,7 @@ def _answer(ctx: _Context, agency_id: int | None, region_code: str | None) -> An
             if intent.kind == "overview" and not intent.has_year and not intent.all_years:
                 return _not_understood(ctx)  # nothing but an unknown name: 「你好」
             return Answer("not_found", intent.text, f"没有找到「{intent.subject}」对应的单位或地区。", intent=intent,
-                          suggestions=_suggestions(ctx))
+                          suggestions=_suggestions(ctx, known=None))
         subject = found
     if isinstance(subject, AgencyRef):
         return _agency(ctx, subject)
@@ -167,9 +167,13 @@ def _not_understood(ctx: _Context) -> Answer:
                   suggestions=_suggestions(ctx))
 
 
-def _suggestions(ctx: _Context) -> list[str]:
+_UNRESOLVED: Any = object()
+
+
+def _suggestions(ctx: _Context, known: Any = _UNRESOLVED) -> list[str]:
     """Three example questions close to the question, with its own agency or region in them when the
-    store knows it, else names the store holds."""
+    store knows it, else names the store holds. `known`: what the subject resolved to, when the
+    caller already looked it up (None: nothing)."""
     from bot.ask.queries import latest_year, sample_names
 
     year = latest_year(ctx.conn, ctx.today)
@@ -177,7 +181,8 @@ def _suggestions(ctx: _Context) -> list[str]:
     if year is not None:
         names["year"] = f"{year}年"
     intent = ctx.intent
-    known = _resolve(ctx.conn, intent.subject) if intent.subject else None
+    if known is _UNRESOLVED:
+        known = _resolve(ctx.conn, intent.subject) if intent.subject else None
     if isinstance(known, AgencyRef):
         names["agency"] = intent.subject or known.name
     elif isinstance(known, RegionRef):
