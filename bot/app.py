@@ -11,6 +11,7 @@ another Bot API server (a self-hosted one, or the tests' fake).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -98,8 +99,26 @@ def menu() -> list[BotCommand]:
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """After the bot is initialised and before polling: publish the command menu."""
+    """After the bot is initialised and before polling: publish the command menu, and build the
+    registry's name matcher in a thread (about 15 s over 150,000 agencies; a question that needs it
+    meanwhile waits for that build instead of starting its own)."""
+    services: BotServices = application.bot_data[KEY]
+    # A plain task (the Application is not running yet, so not its create_task); kept referenced.
+    application.bot_data[_WARM_UP] = asyncio.create_task(asyncio.to_thread(_warm_up, services.engine),
+                                                         name="warm-up")
     try:
         await application.bot.set_my_commands(menu())
     except TelegramError as exc:  # the menu is a convenience: the bot works without it
         log.warning("could not set the command menu: %s", exc)
+
+
+_WARM_UP = "warm_up_task"
+
+
+def _warm_up(engine: Engine) -> None:
+    from query.scope import warm_up
+
+    try:
+        warm_up(engine)
+    except Exception:  # noqa: BLE001 - the first question builds it then, or reports the store's error
+        log.warning("could not build the name matcher at start", exc_info=True)

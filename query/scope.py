@@ -6,12 +6,13 @@ range on SQLite so that the index on agency.region_code serves it.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from checks.normalize import compact
 from compliance.regions import code_prefix, is_region_code, region_level
@@ -156,6 +157,7 @@ _MATCHERS: dict[tuple[str, str], Any] = {}
 # only when the cheap one (the highest agency and alias ids, two index reads) moves, or after
 # STAMP_RECHECK_S: registering agencies or aliases shows at once, a change in place within that.
 _CHECKED: dict[str, tuple[tuple[Any, ...], float, str]] = {}
+_BUILDING = threading.Lock()
 STAMP_RECHECK_S = 30.0
 
 
@@ -175,7 +177,9 @@ def _matcher(conn: Connection) -> Any:
         matcher = _MATCHERS.get((url, checked[2]))
         if matcher is not None:
             return matcher
-    with Session(bind=conn) as s:
+    # One build at a time: the bot's concurrent questions on a cold start would otherwise each
+    # build their own (15 s and ~100 MB apiece on the national store); they wait for the one.
+    with _BUILDING, Session(bind=conn) as s:
         stamp = registry_stamp(s)
         key = (url, stamp)
         if key not in _MATCHERS:
@@ -185,3 +189,10 @@ def _matcher(conn: Connection) -> Any:
             _CHECKED.clear()
         _CHECKED[url] = (cheap, now, stamp)
         return _MATCHERS[key]
+
+
+def warm_up(engine: Engine) -> None:
+    """Build the registry's matcher now (`xxgk bot`/`serve` at start, in a thread), so that the
+    first question naming an agency does not wait for it."""
+    with engine.connect() as conn:
+        _matcher(conn)

@@ -694,3 +694,47 @@ def test_xxgk_bot_polls_until_ctrl_c(tmp_path: Path) -> None:
         out, err = bad.communicate(timeout=60)
         assert bad.returncode == 2 and "令牌" in err and "wrong" not in out + err
     assert BOT_USER["username"] == "xxgk_test_bot"
+
+
+# ---- the registry's name matcher: built at start, once -----------------------------------------
+
+
+def test_the_bot_builds_the_name_matcher_at_start_and_concurrent_lookups_build_it_once(store, monkeypatch) -> None:
+    """A cold start on the national store takes ~15 s to build the matcher: post_init builds it in
+    a thread, and lookups arriving meanwhile wait for that build instead of each starting one."""
+    import threading
+
+    from compliance import registry
+    from query import scope
+
+    builds: list[int] = []
+    gate = threading.Event()
+    real = registry.AgencyMatcher.from_session.__func__
+
+    def slow_build(cls, s):  # noqa: ANN001, ANN202
+        builds.append(1)
+        gate.wait(10)  # hold the build until the lookups below are waiting on it
+        return real(cls, s)
+
+    monkeypatch.setattr(registry.AgencyMatcher, "from_session", classmethod(slow_build))
+    monkeypatch.setattr(scope, "_MATCHERS", {})
+    monkeypatch.setattr(scope, "_CHECKED", {})
+
+    async def scenario(h: Harness) -> None:
+        for _ in range(100):  # the warm-up thread has started building
+            if builds:
+                break
+            await asyncio.sleep(0.02)
+        assert builds == [1]
+
+        def lookup() -> list:
+            with store.connect() as conn:
+                return scope.find_agencies(conn, "镇海区人力社保局")  # no exact name: the matcher
+
+        lookups = [asyncio.create_task(asyncio.to_thread(lookup)) for _ in range(4)]
+        await asyncio.sleep(0.3)
+        gate.set()
+        found = await asyncio.gather(*lookups)
+        assert all(found) and builds == [1]
+
+    run(store, scenario)
