@@ -101,7 +101,7 @@ def claim(engine: Engine, holder: str, now: datetime, lease_s: float,
     expires = now + timedelta(seconds=lease_s)
     taken: list[Lease] = []
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+        if _is_postgres(conn):
             candidates = candidates.with_for_update(skip_locked=True)
         for key, due_at in conn.execute(candidates).all():
             if conn.execute(
