@@ -88,11 +88,13 @@ def start_runs(session: Session, sites: list[str]) -> dict[str, int]:
     """A 'running' crawl_run row per site, in one flush. Runs of these sites still marked
     'running' were interrupted (the process was killed): they are closed as failed."""
     now = datetime.now(UTC)
-    stale = session.exec(select(CrawlRun).where(col(CrawlRun.site).in_(sites), col(CrawlRun.finished_at).is_(None)))
-    for run in stale.all():
-        run.status, run.finished_at = "failed", now
-        run.errors = [*run.errors, "抓取被中断（进程在完成前退出）"]
-        session.add(run)
+    for chunk in in_chunks(sites):  # a crawl of every site at once may name more than PostgreSQL's 65,535
+        stale = session.exec(select(CrawlRun).where(col(CrawlRun.site).in_(chunk),
+                                                    col(CrawlRun.finished_at).is_(None)))
+        for run in stale.all():
+            run.status, run.finished_at = "failed", now
+            run.errors = [*run.errors, "抓取被中断（进程在完成前退出）"]
+            session.add(run)
     runs = {site: CrawlRun(site=site, started_at=now) for site in sites}
     session.add_all(runs.values())
     session.flush()

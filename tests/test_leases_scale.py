@@ -29,3 +29,24 @@ def test_a_tick_queues_more_groups_than_one_statement_can_bind(engine) -> None: 
     with engine.connect() as conn:
         times = conn.execute(sa.select(table.c.due_at, sa.func.count()).group_by(table.c.due_at)).all()
     assert sorted(n for _, n in times) == [1, N]
+
+
+def test_a_crawl_of_more_sites_than_one_statement_can_bind(engine) -> None:  # noqa: ANN001
+    """`xxgk crawl` without workers opens one run per configured site at once: the query that closes
+    interrupted runs first named every site in one IN list. An interrupted run among them is still
+    found and closed."""
+    from sqlmodel import Session, select
+
+    from db import crawlstate
+    from db.models import CrawlRun
+
+    sites = [f"site-{i}" for i in range(N)]
+    with Session(engine) as s:
+        crawlstate.start_runs(s, [sites[-1]])  # a crawl of the last site that never finished
+        s.commit()
+    with Session(engine) as s:
+        ids = crawlstate.start_runs(s, sites)
+        s.commit()
+        assert len(ids) == N
+        old = s.exec(select(CrawlRun).where(CrawlRun.site == sites[-1], CrawlRun.id != ids[sites[-1]])).one()
+        assert old.status == "failed" and old.finished_at is not None
