@@ -47,6 +47,7 @@ from protego import Protego
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
 from checks.normalize import human_size
+from scraper.inflate import body_pieces
 from scraper.transport import ForbiddenAddress, PerOriginTransport, TLSError
 from xxgk.config import CrawlerConfig
 
@@ -603,7 +604,7 @@ class PoliteClient:
             raise _TooLarge(f"响应过大（声明 {human_size(int(declared))}，上限 {human_size(max_bytes)}），已放弃下载")
         chunks: list[bytes] = []
         total = 0
-        async for chunk in resp.aiter_bytes():
+        async for chunk in body_pieces(resp):  # inflated in bounded steps: a gzip bomb meets the cap early
             total += len(chunk)
             if total > max_bytes:
                 if truncate:

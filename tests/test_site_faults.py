@@ -13,12 +13,15 @@ crawl with a reason, alerts through the sweep and makes no report missing.
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
 import json
 import socket
 import ssl
 import struct
 import sys
 import time
+import zlib
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -71,6 +74,13 @@ class Faults:
         self.pages: dict[str, bytes] = {}  # path -> a 200 text/html page (a list, a report)
 
 
+@functools.cache
+def _bomb() -> bytes:
+    """A gzip bomb: 512 MB of zeros in about half a megabyte."""
+    out = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join([*(out.compress(_BLOCK) for _ in range(512)), out.flush()])
+
+
 def _head(status: str = "200 OK", **headers: str) -> bytes:
     lines = [f"HTTP/1.1 {status}"] + [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -121,6 +131,12 @@ async def _fault(path: str, reader: asyncio.StreamReader, writer: asyncio.Stream
         for _ in range(GB2 // len(_BLOCK)):
             await send(block)
         return False
+    if name in ("bomb.html", "gzipped.html", "broken-gzip.html"):  # Content-Encoding: gzip
+        body = {"bomb.html": _bomb(), "gzipped.html": gzip.compress(SAMPLE),
+                "broken-gzip.html": gzip.compress(SAMPLE)[:-8] + b"\0" * 8}[name]
+        await send(_head(Content_Type="text/html; charset=utf-8", Content_Encoding="gzip",
+                         Content_Length=str(len(body))) + body)
+        return True
     soft = {"notfound.html": NOT_FOUND_PAGE, "title404.html": TITLE_404_PAGE, "challenge.html": CHALLENGE_PAGE,
             "generic-challenge.html": GENERIC_CHALLENGE, "maintenance.html": MAINTENANCE_PAGE}
     body = soft.get(name) or f.pages.get(path.split("?", 1)[0])
@@ -193,6 +209,20 @@ def test_broken_bodies_end_with_a_reason_and_no_content():
     assert elapsed < 30  # the timeout fired (1 s, twice): no hang
     for res, _ in out.values():  # network trouble is retried once, as configured
         assert res.attempts == 2 and "已重试 1 次" in res.error
+
+
+def test_gzip_bodies_are_inflated_in_steps_and_a_bomb_is_cut_at_the_size_cap():
+    """A gzip bomb (512 MB in half a megabyte) is refused at the cap (1 MB here) after a few
+    compressed kilobytes; a gzip-coded page reads as itself; a corrupted one is an error."""
+    assert len(_bomb()) < 1024 * 1024  # built before the server is asked for it
+    out, f = asyncio.run(fetch_all(cfg(), ["/bomb.html", "/gzipped.html", "/broken-gzip.html"]))
+    bomb, _ = out["/bomb.html"]
+    assert bomb.content is None and bomb.error is not None and bomb.error.startswith("响应过大（超过上限 1.0 MB")
+    assert bomb.bytes_received < 256 * 1024  # compressed bytes read before the cap: a few network reads
+    page, _ = out["/gzipped.html"]
+    assert page.error is None and page.content == SAMPLE
+    broken, _ = out["/broken-gzip.html"]
+    assert broken.content is None and broken.error == "响应无法读取：DecodingError"
 
 
 def test_endless_chunked_body_is_cut_at_the_size_cap_and_a_trickle_at_the_time_limit():
