@@ -9,8 +9,8 @@ then scraper.article reads the links and the date from it (in that order: scrape
 scripts and styles from the tree, which the report reader must still see).
 
 A pathological page cannot hold the worker: reading it as a report, and reading its links and
-date, each stop after the job's time limit (`DocumentJob.convert_timeout`, the config's
-`checks.convert_timeout_s`; see checks.budget), the first with the document's read error, the
+date, each stop after the job's time limit (`DocumentJob.read_timeout`, the config's
+`checks.read_timeout_s`, by default `checks.convert_timeout_s`; see checks.budget), the first with the document's read error, the
 second with a JobOutcome naming the timeout.
 """
 
@@ -81,7 +81,7 @@ def process_article(job: ArticleJob, engine: Engine | None = None) -> ArticleOut
     """The page's attachments and date, and the page checked and stored if it is new; or a
     JobOutcome with the reason if the page could not be read in time."""
     page = job.page
-    limit = page.convert_timeout
+    limit = page.read_limit
     try:
         with time_limit(limit, timeout_reason(limit, "网页")):
             text, encoding = decode_page(page.content, page.content_type)

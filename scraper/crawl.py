@@ -31,6 +31,7 @@ from scraper.listing import ListEntry, ListingError, iter_entries
 from scraper.platforms import jcms, trs
 from scraper.platforms.common import to_text
 from scraper.recognize import is_report_title, report_year
+from scraper import watchdog
 from scraper.store_job import DocumentJob, JobOutcome, store_document
 from xxgk.config import CrawlerConfig, SiteConfig
 
@@ -121,12 +122,14 @@ class Crawler:
     """Crawls sites with one PoliteClient and stores results through `engine`."""
 
     def __init__(self, cfg: CrawlerConfig, engine: Engine, *, soffice: str = "soffice",
-                 convert_timeout: float = 120.0, progress: ProgressHook | None = None):
+                 convert_timeout: float = 120.0, read_timeout: float | None = None,
+                 progress: ProgressHook | None = None):
         self.cfg = cfg
         self.engine = engine
         self.database_url = engine.url.render_as_string(hide_password=False)
         self.soffice = soffice
         self.convert_timeout = convert_timeout
+        self.read_timeout = convert_timeout if read_timeout is None else read_timeout
         self.progress = progress
         self._pool: Executor | None = None
         self._pool_started: asyncio.Future[None] | None = None  # the workers are running
@@ -505,24 +508,34 @@ class Crawler:
             region_name=site.region_name, level=site.level, list_title=entry.title,
             list_year=report_year(entry.title), published=published, published_source=source,
             fetched_at=now, database_url=self.database_url, registry_stamp=self._registry_stamp, soffice=self.soffice,
-            convert_timeout=self.convert_timeout,
+            convert_timeout=self.convert_timeout, read_timeout=self.read_timeout,
         )
 
     async def _in_worker(self, fn: Callable[..., Any], job: Any) -> Any:
         """fn(job) in the worker pool (inline without one); a crash becomes a failed JobOutcome."""
         url = job.url if isinstance(job, DocumentJob) else job.page.url
+        pool = self._pool
+        limit = watchdog.hard_limit_s(job)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
-            if self._pool is None:
+            if pool is None:
                 return fn(job, self.engine)
-            loop = asyncio.get_running_loop()
             if self._pool_started is None:  # the first job: start the workers, off the event loop
-                self._pool_started = loop.run_in_executor(None, _start_workers, self._pool, self.cfg.check_workers)
+                self._pool_started = loop.run_in_executor(None, _start_workers, pool, self.cfg.check_workers)
             await self._pool_started  # no job is submitted while they start: submitting would block
-            return await loop.run_in_executor(self._pool, fn, job)
+            started = loop.time()
+            return await loop.run_in_executor(pool, watchdog.guarded, fn, job, limit)
         except BrokenProcessPool:
-            # A worker died (killed for memory, crashed): start a new pool for the jobs after this one.
-            self._pool = _check_pool(self.cfg.check_workers)
-            self._pool_started = None
+            # A worker died (killed for memory, crashed, ended by its watchdog): new workers for the
+            # jobs after this one. The other jobs in flight in the broken pool end here too.
+            if pool is not None and self._pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = _check_pool(self.cfg.check_workers)
+                self._pool_started = None
+            if loop.time() - started >= limit:
+                return JobOutcome(url, None, f"检查超时（超过 {limit:g} 秒仍未结束），检查进程已终止，下次抓取重试",
+                                  failed=True)
             return JobOutcome(url, None, "检查进程异常退出，本文件未处理，下次抓取重试", failed=True)
         except Exception as exc:  # noqa: BLE001 - one document never stops the crawl
             return JobOutcome(url, None, f"检查或入库出错（{type(exc).__name__}: {exc}）", failed=True)

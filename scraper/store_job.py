@@ -48,7 +48,12 @@ class DocumentJob:
     database_url: str
     registry_stamp: str = ""  # compliance.registry.registry_stamp at the crawl's start; "" : no registry
     soffice: str = "soffice"
-    convert_timeout: float = 120.0
+    convert_timeout: float = 120.0  # a LibreOffice conversion
+    read_timeout: float | None = None  # reading the document here (checks.budget); None: convert_timeout
+
+    @property
+    def read_limit(self) -> float:
+        return self.convert_timeout if self.read_timeout is None else self.read_timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,7 @@ def read_document(job: DocumentJob) -> Read:
     """The job's content as a Document, or why it cannot be read."""
     try:
         return read_bytes(job.content, job.url, soffice=job.soffice, timeout=job.convert_timeout,
-                          content_type=job.content_type), None
+                          read_timeout=job.read_timeout, content_type=job.content_type), None
     except ReadError as exc:
         return None, exc
 

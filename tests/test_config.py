@@ -52,3 +52,14 @@ def test_unreadable_config_files(tmp_path):
         load_settings(utf16)
     with pytest.raises(ConfigError, match="无法读取"):
         load_settings(tmp_path)  # a directory
+
+
+def test_read_time_limit_defaults_to_the_conversion_limit(tmp_path):
+    cfg = tmp_path / "x.toml"
+    cfg.write_text("[checks]\nconvert_timeout_s = 90\n", encoding="utf-8")
+    assert load_settings(cfg).checks.read_limit_s == 90
+    cfg.write_text("[checks]\nconvert_timeout_s = 90\nread_timeout_s = 20\n", encoding="utf-8")
+    assert load_settings(cfg).checks.read_limit_s == 20
+    cfg.write_text("[checks]\nread_timeout_s = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="checks.read_timeout_s"):
+        load_settings(cfg)

@@ -13,6 +13,7 @@ in the crawler's own worker pool (scraper.crawl's ProcessPoolExecutor).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -162,9 +163,12 @@ def test_check_file_reports_the_timeout(tmp_path, slow_pdf):
     assert not result.ok and "超时" in result.error
 
 
-def test_crawl_worker_process_stops_at_the_limit(slow_pdf):
+@pytest.mark.parametrize("limits", [{"convert_timeout": 2.0}, {"convert_timeout": 600.0, "read_timeout": 2.0}],
+                         ids=["convert_timeout", "read_timeout"])
+def test_crawl_worker_process_stops_at_the_limit(slow_pdf, limits):
     """In the crawler's own pool (forkserver worker processes), a slow attachment ends with an
-    error outcome after `convert_timeout`, and the worker takes the next job."""
+    error outcome after its limit (checks.read_timeout_s, or checks.convert_timeout_s when that is
+    unset), and the worker takes the next job."""
     from datetime import datetime, timezone
 
     from scraper.crawl import _check_pool
@@ -177,7 +181,7 @@ def test_crawl_worker_process_stops_at_the_limit(slow_pdf):
                            source_url="http://x.gov.cn/a.html", site="x", site_agency="portal", region_code=None,
                            region_name=None, level=None, list_title="2021年政府信息公开工作年度报告",
                            list_year=2021, published=now, published_source="list", fetched_at=now,
-                           database_url="sqlite:///unused.db", convert_timeout=2.0)
+                           database_url="sqlite:///unused.db", **limits)
 
     pool = _check_pool(1)
     try:
@@ -209,3 +213,55 @@ def test_limits_nest():
                 spin(30)
         except ReadError as exc:
             pytest.fail(f"the inner limit reported the outer one: {exc}")
+
+
+def _stuck_in_c(job):
+    """A job stuck where no signal handler runs: SIGALRM blocked, then a sleep, as a C call that
+    never returns to the interpreter (checks.budget's limit cannot end it)."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(3600)
+
+
+def test_a_worker_stuck_in_a_c_call_is_ended_by_its_watchdog(tmp_path, monkeypatch):
+    """The crawler's worker runs each job under scraper.watchdog: a job still running far past
+    its limits (3 s here) ends its worker; the document is a failed outcome naming the timeout,
+    and the next job runs in new workers."""
+    from datetime import datetime, timezone
+
+    from db.engine import make_engine
+    from scraper import watchdog
+    from scraper.crawl import Crawler, _check_pool
+    from scraper.store_job import DocumentJob, store_document
+    from xxgk.config import CrawlerConfig
+
+    monkeypatch.setattr(watchdog, "hard_limit_s", lambda job: 3.0)
+    now = datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+    def job(url: str, content: bytes) -> DocumentJob:
+        return DocumentJob(url=url, content=content, content_hash="0" * 64, content_type="application/pdf",
+                           source_url="http://x.gov.cn/a.html", site="x", site_agency="portal", region_code=None,
+                           region_name=None, level=None, list_title="2021年政府信息公开工作年度报告",
+                           list_year=2021, published=now, published_source="list", fetched_at=now,
+                           database_url="sqlite:///unused.db")
+
+    crawler = Crawler(CrawlerConfig(check_workers=1), make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
+    crawler._pool = _check_pool(1)  # as Crawler.run starts it
+
+    async def run():
+        start = time.monotonic()
+        stuck = await crawler._in_worker(_stuck_in_c, job("http://x.gov.cn/stuck.pdf", b"%PDF-1.4"))
+        elapsed = time.monotonic() - start
+        nxt = await crawler._in_worker(store_document, job("http://x.gov.cn/bad.pdf", b"%PDF-1.4 broken"))
+        return stuck, elapsed, nxt
+
+    try:
+        stuck, elapsed, nxt = asyncio.run(run())
+    finally:
+        if crawler._pool is not None:
+            crawler._pool.shutdown(wait=True, cancel_futures=True)
+    assert stuck.failed and stuck.status is None
+    assert stuck.error.startswith("检查超时（超过 3 秒仍未结束），检查进程已终止"), stuck.error
+    assert 3 <= elapsed < _HANG_S
+    assert nxt.error and not nxt.failed and "超时" not in nxt.error  # read (and refused) by new workers

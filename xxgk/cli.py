@@ -64,7 +64,8 @@ def check(
             task = progress.add_task("check", total=len(files))
             for path in files:
                 result = check_file(path, max_bytes=max_bytes, soffice=settings.checks.soffice,
-                                    timeout=settings.checks.convert_timeout_s)
+                                    timeout=settings.checks.convert_timeout_s,
+                                    read_timeout=settings.checks.read_limit_s)
                 progress.advance(task)
                 if result.report is None:
                     failed += 1

@@ -23,7 +23,14 @@ DEFAULT_CONFIG_FILE = "xxgk.toml"
 class ChecksConfig(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused unread.")
     soffice: str = Field("soffice", description="LibreOffice binary used to convert .doc/.wps.")
-    convert_timeout_s: float = Field(120.0, gt=0)
+    convert_timeout_s: float = Field(120.0, gt=0, description="Time limit of one LibreOffice conversion.")
+    read_timeout_s: float | None = Field(
+        None, gt=0, description="Time limit of reading and checking one document in this process "
+                                "(unset: convert_timeout_s).")
+
+    @property
+    def read_limit_s(self) -> float:
+        return self.convert_timeout_s if self.read_timeout_s is None else self.read_timeout_s
 
 
 class SiteHints(BaseModel):

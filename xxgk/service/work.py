@@ -76,7 +76,8 @@ async def crawl_sites(settings: Settings, engine: Engine, sites: list[SiteConfig
 
     started = datetime.now(UTC)
     crawler = Crawler(settings.crawler, engine, soffice=settings.checks.soffice,
-                      convert_timeout=settings.checks.convert_timeout_s, progress=hook)
+                      convert_timeout=settings.checks.convert_timeout_s,
+                      read_timeout=settings.checks.read_limit_s, progress=hook)
     try:
         results = await crawler.run(sites, since=since)
     except BaseException:  # CancelledError, KeyboardInterrupt: record where each site stopped
