@@ -10,7 +10,9 @@ Admins grant and take access: /approve 用户编号 [名字] (or as a reply to t
 group), /revoke 用户编号, /users. A revocation takes effect at the user's next update (the gate
 reads the table every time) and ends what they had open: their answers' buttons and /subscribe
 drafts go stale (a new approval does not bring them back), and the subscriptions of their private
-chat are deactivated, so no more alerts reach them there.
+chat are deactivated, so no more alerts reach them there. A group's subscriptions belong to the
+group, not to the member who made them: they stay (any approved member, or an admin, ends them
+with /subscriptions in the group), as the group's other members still need its alerts.
 """
 
 from __future__ import annotations
