@@ -4,6 +4,7 @@
     python bench/bench_bot_load.py                    # 50 users, 10,000 questions on it
     python bench/bench_bot_load.py --users 20 --questions 2000 --store PATH
     python bench/bench_bot_load.py --think 3          # each user reads an answer for 3 s on average
+    python bench/bench_bot_load.py --burst 3          # all 50 ask at the same moment, 3 s between rounds
     python bench/bench_bot_load.py --rate 100000      # the per-user limit lifted: the work alone
     python bench/bench_bot_load.py --quick            # 5 users, 200 questions, a small store built here
     python bench/bench_bot_load.py --quick --json     # the report as one JSON object (tests)
@@ -451,6 +452,7 @@ class Outcome:
     refusals: int
     waited_s: float
     status: str  # ok, choose, not_understood, not_found, no_data, stale, error, missing, mismatch
+    asked: str = ""  # the question's text, or the button pressed
 
 
 def classify(text: str, question: Question | None) -> str:
@@ -480,16 +482,30 @@ class Run:
     done: int = 0
 
 
+@dataclass
+class Rounds:
+    """--burst: every user asks at the same moment, round after round. A round begins when every
+    user has had the answer of the round before and then waited `gap` seconds (the users pass
+    `barrier` once per round, those with one question fewer too, so no one waits forever)."""
+
+    barrier: asyncio.Barrier
+    count: int
+    gap: float
+
+
 async def user_loop(fake: Any, u: dict[str, Any], plan: list[Question], seed: int, run: Run,
-                    think: float = 0.0) -> None:
+                    think: float = 0.0, rounds: Rounds | None = None) -> None:
     """One user: each question in turn, waiting for its answer (and then `think` seconds on
-    average, exponentially distributed, reading it); now and then a press instead."""
+    average, exponentially distributed, reading it); now and then a press instead. With `rounds`,
+    each question waits for the round to begin instead."""
     from fake_telegram import private
 
     rng = random.Random(seed)
     chat = private(u)
     last: Reply | None = None
     for question in plan:
+        if rounds is not None:
+            await rounds.barrier.wait()
         press: str | None = None
         if last is not None and last.message is not None:
             buttons = fake.buttons(last.message) if last.message.get("reply_markup") else {}
@@ -499,6 +515,7 @@ async def user_loop(fake: Any, u: dict[str, Any], plan: list[Question], seed: in
                     and rng.random() < CHOOSE_P:
                 press = next(iter(buttons))
         kind = ("press 下一页" if press == "下一页" else "press a choice") if press else question.kind
+        asked = f"[{press}]" if press else question.text
         first = time.monotonic()
         refusals, waited = 0, 0.0
         while True:
@@ -515,7 +532,7 @@ async def user_loop(fake: Any, u: dict[str, Any], plan: list[Question], seed: in
             except TimeoutError:
                 fake.waiting.pop(chat["id"], None)
                 run.outcomes.append(Outcome(kind, ANSWER_TIMEOUT_S, time.monotonic() - first, refusals,
-                                            waited, "missing"))
+                                            waited, "missing", asked))
                 reply = None
                 break
             throttled = THROTTLED.search(reply.text)
@@ -526,7 +543,7 @@ async def user_loop(fake: Any, u: dict[str, Any], plan: list[Question], seed: in
                 await asyncio.sleep(pause)
                 continue
             run.outcomes.append(Outcome(kind, reply.sent - offered, reply.sent - first, refusals, waited,
-                                        classify(reply.text, None if press else question)))
+                                        classify(reply.text, None if press else question), asked))
             break
         run.done += 1
         if reply is not None and reply.message is not None:
@@ -535,6 +552,11 @@ async def user_loop(fake: Any, u: dict[str, Any], plan: list[Question], seed: in
             last = None
         if think > 0:
             await asyncio.sleep(rng.expovariate(1 / think))
+        if rounds is not None:
+            await asyncio.sleep(rounds.gap)
+    if rounds is not None:
+        for _ in range(rounds.count - len(plan)):
+            await rounds.barrier.wait()
 
 
 # ---- the report ----------------------------------------------------------------------------------
@@ -601,6 +623,8 @@ def report(run: Run, rss: list[tuple[int, float]], inside: dict[str, Any], unsol
                    "peak": max(rss_mb, default=None), "samples": len(rss),
                    "slope_last_half_per_1000": slope_per_1000(last_half)},
         "by_kind": by_kind,
+        "slowest": [{"latency_s": o.latency_s, "kind": o.kind, "asked": o.asked}
+                    for o in sorted(answered, key=lambda o: -o.latency_s)[:8]],
     }
 
 
@@ -609,7 +633,8 @@ def print_table(r: dict[str, Any]) -> None:
     ms = lambda s: f"{s * 1000:8.0f}"  # noqa: E731
     print(f"store: {r['store']} ({r['store_gb']:.2f} GiB), today {r['today']}, {r['users']} users, "
           f"{r['questions']:,} questions, user_rate_per_minute {r['rate']}, concurrent_updates "
-          f"{r['concurrent_updates']}, think {r.get('think', 0):g} s")
+          f"{r['concurrent_updates']}, "
+          + (f"in rounds, gap {r['burst']:g} s" if r.get("burst") is not None else f"think {r.get('think', 0):g} s"))
     print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, load average "
           f"before {r['load_before']:.2f}, after {r['load_after']:.2f}")
     print(f"answered {r['answered']:,}/{r['questions']:,} (missing {r['missing']}, extra {r['unsolicited']}, "
@@ -639,6 +664,7 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"{'by kind':26} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for kind, k in sorted(r["by_kind"].items(), key=lambda kv: -kv[1]["p95_s"]):
         print(f"{kind:26} {k['n']:6} {ms(k['p50_s'])} {ms(k['p95_s'])} {ms(k['max_s'])}")
+    print("slowest: " + "; ".join(f"{o['asked']} ({o['kind']}) {o['latency_s'] * 1000:.0f} ms" for o in r["slowest"]))
 
 
 # ---- running it --------------------------------------------------------------------------------
@@ -679,7 +705,10 @@ async def drive(args: argparse.Namespace, store: Path, approvals: Path | None, t
 
         sampler = asyncio.create_task(sample())
         start = time.monotonic()
-        await asyncio.gather(*(user_loop(fake, u, plan, args.seed + i, run, args.think)
+        rounds = None
+        if args.burst is not None:
+            rounds = Rounds(asyncio.Barrier(len(users)), max(len(p) for p in plans), args.burst)
+        await asyncio.gather(*(user_loop(fake, u, plan, args.seed + i, run, args.think, rounds)
                                for i, (u, plan) in enumerate(zip(users, plans, strict=True))))
         seconds = time.monotonic() - start
         sampler.cancel()
@@ -700,7 +729,7 @@ async def drive(args: argparse.Namespace, store: Path, approvals: Path | None, t
     extra = {"store": str(store), "store_gb": store.stat().st_size / 2**30, "today": today.isoformat(),
              "rate": args.rate or BotConfig.model_fields["user_rate_per_minute"].default,
              "concurrent_updates": args.concurrent_updates or CONCURRENT_UPDATES,
-             "load_before": load_before, "think": args.think,
+             "load_before": load_before, "think": args.think, "burst": args.burst,
              "load_after": os.getloadavg()[0], "seed": args.seed, "warm": not args.cold_start}
     return report(run, rss, inside, len(fake.unsolicited), seconds, extra)
 
@@ -722,6 +751,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="updates the bot handles at once (default: bot.app.CONCURRENT_UPDATES, 8)")
     parser.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
                         help="mean pause of a user between an answer and the next question (0: asks again at once)")
+    parser.add_argument("--burst", type=float, default=None, metavar="GAP",
+                        help="users ask in rounds, all at the same moment; the next round begins GAP "
+                             "seconds after the last answer of the one before")
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--cold-start", action="store_true",
                         help="do not build the registry's name matcher before the first question (a bot "
@@ -738,6 +770,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rate = args.rate or QUICK_RATE
     if args.users < 1 or args.questions < 1:
         parser.error("--users and --questions must be positive")
+    if args.burst is not None and (args.burst < 0 or args.think):
+        parser.error("--burst takes a gap of zero seconds or more, and not with --think")
     with tempfile.TemporaryDirectory(prefix="bench-bot-load-") as tmp:
         approvals: Path | None
         user_ids = [FIRST_USER_ID + i for i in range(args.users)]

@@ -39,3 +39,24 @@ def test_quick_run_answers_every_question() -> None:
     assert report["questions_per_s"] > 0 and report["seconds"] > 0
     assert report["by_kind"]
     assert all({"n", "p50_s", "p95_s", "max_s"} <= set(k) for k in report["by_kind"].values())
+
+
+def test_quick_run_in_rounds_answers_every_question() -> None:
+    """--burst: the users ask in rounds, all at once; a user with one question fewer than the others
+    still passes every round's barrier, so the run ends (23 questions for 5 users: 5 rounds, the
+    last one of 3 questions)."""
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "bench_bot_load.py"), "--quick", "--json",
+                           "--questions", "23", "--burst", "0.05"],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["burst"] == 0.05
+    assert report["asked"] == report["answered"] == 23
+    assert report["missing"] == report["unsolicited"] == report["errors"] == 0
+
+
+def test_burst_and_think_are_refused_together() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "bench_bot_load.py"), "--quick",
+                           "--burst", "1", "--think", "2"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 2
+    assert "--burst" in done.stderr
