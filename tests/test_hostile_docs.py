@@ -163,25 +163,31 @@ def test_check_file_reports_the_timeout(tmp_path, slow_pdf):
     assert not result.ok and "超时" in result.error
 
 
+def _pdf_job(url: str, content: bytes, **limits: float):
+    """A crawler's DocumentJob for a PDF attachment (its store is never reached)."""
+    from datetime import datetime, timezone
+
+    from scraper.store_job import DocumentJob
+
+    now = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    return DocumentJob(url=url, content=content, content_hash="0" * 64, content_type="application/pdf",
+                       source_url="http://x.gov.cn/a.html", site="x", site_agency="portal", region_code=None,
+                       region_name=None, level=None, list_title="2021年政府信息公开工作年度报告",
+                       list_year=2021, published=now, published_source="list", fetched_at=now,
+                       database_url="sqlite:///unused.db", **limits)
+
+
 @pytest.mark.parametrize("limits", [{"convert_timeout": 2.0}, {"convert_timeout": 600.0, "read_timeout": 2.0}],
                          ids=["convert_timeout", "read_timeout"])
 def test_crawl_worker_process_stops_at_the_limit(slow_pdf, limits):
     """In the crawler's own pool (forkserver worker processes), a slow attachment ends with an
     error outcome after its limit (checks.read_timeout_s, or checks.convert_timeout_s when that is
     unset), and the worker takes the next job."""
-    from datetime import datetime, timezone
-
     from scraper.crawl import _check_pool
-    from scraper.store_job import DocumentJob, store_document
+    from scraper.store_job import store_document
 
-    now = datetime(2024, 3, 1, tzinfo=timezone.utc)
-
-    def job(url: str, content: bytes) -> DocumentJob:
-        return DocumentJob(url=url, content=content, content_hash="0" * 64, content_type="application/pdf",
-                           source_url="http://x.gov.cn/a.html", site="x", site_agency="portal", region_code=None,
-                           region_name=None, level=None, list_title="2021年政府信息公开工作年度报告",
-                           list_year=2021, published=now, published_source="list", fetched_at=now,
-                           database_url="sqlite:///unused.db", **limits)
+    def job(url: str, content: bytes):
+        return _pdf_job(url, content, **limits)
 
     pool = _check_pool(1)
     try:
@@ -228,23 +234,14 @@ def test_a_worker_stuck_in_a_c_call_is_ended_by_its_watchdog(tmp_path, monkeypat
     """The crawler's worker runs each job under scraper.watchdog: a job still running far past
     its limits (3 s here) ends its worker; the document is a failed outcome naming the timeout,
     and the next job runs in new workers."""
-    from datetime import datetime, timezone
-
     from db.engine import make_engine
     from scraper import watchdog
     from scraper.crawl import Crawler, _check_pool
-    from scraper.store_job import DocumentJob, store_document
+    from scraper.store_job import store_document
     from xxgk.config import CrawlerConfig
 
     monkeypatch.setattr(watchdog, "hard_limit_s", lambda job: 3.0)
-    now = datetime(2024, 3, 1, tzinfo=timezone.utc)
-
-    def job(url: str, content: bytes) -> DocumentJob:
-        return DocumentJob(url=url, content=content, content_hash="0" * 64, content_type="application/pdf",
-                           source_url="http://x.gov.cn/a.html", site="x", site_agency="portal", region_code=None,
-                           region_name=None, level=None, list_title="2021年政府信息公开工作年度报告",
-                           list_year=2021, published=now, published_source="list", fetched_at=now,
-                           database_url="sqlite:///unused.db")
+    job = _pdf_job
 
     crawler = Crawler(CrawlerConfig(check_workers=1), make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
     crawler._pool = _check_pool(1)  # as Crawler.run starts it
