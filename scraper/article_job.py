@@ -9,9 +9,9 @@ then scraper.article reads the links and the date from it (in that order: scrape
 scripts and styles from the tree, which the report reader must still see).
 
 A pathological page cannot hold the worker: reading it as a report, and reading its links and
-date, each stop after the job's time limit (`DocumentJob.read_timeout`, the config's
-`checks.read_timeout_s`, by default `checks.convert_timeout_s`; see checks.budget), the first with the document's read error, the
-second with a JobOutcome naming the timeout.
+date, each stop after the job's time limit (`DocumentJob.read_limit`: the config's
+`checks.read_timeout_s`, by default `checks.convert_timeout_s`; see checks.budget), the first
+with the document's read error, the second with a JobOutcome naming the timeout.
 """
 
 from __future__ import annotations

@@ -25,13 +25,13 @@ from sqlalchemy.engine import Engine
 from compliance.registry import registry_stamp
 from db import crawlstate
 from db.engine import session
+from scraper import watchdog
 from scraper.article_job import ArticleJob, process_article, start_of
 from scraper.http import FetchResult, PoliteClient, host_key
 from scraper.listing import ListEntry, ListingError, iter_entries
 from scraper.platforms import jcms, trs
 from scraper.platforms.common import to_text
 from scraper.recognize import is_report_title, report_year
-from scraper import watchdog
 from scraper.store_job import DocumentJob, JobOutcome, store_document
 from xxgk.config import CrawlerConfig, SiteConfig
 
@@ -129,7 +129,7 @@ class Crawler:
         self.database_url = engine.url.render_as_string(hide_password=False)
         self.soffice = soffice
         self.convert_timeout = convert_timeout
-        self.read_timeout = convert_timeout if read_timeout is None else read_timeout
+        self.read_timeout = read_timeout  # None: convert_timeout (DocumentJob.read_limit)
         self.progress = progress
         self._pool: Executor | None = None
         self._pool_started: asyncio.Future[None] | None = None  # the workers are running
